@@ -1,0 +1,519 @@
+"""Reading MRZ lines back: format, every field, per-field validity, errors, corrections.
+
+The decoder never raises on bad MRZ text: everything wrong is returned as a
+:class:`FieldError` naming the field, the 1-based line and column, and the
+reason. With ``correct=True`` it first repairs what OCR typically gets wrong
+where the field's type leaves no doubt (ICAO 9303 Part 3, 4.3: each position
+holds a known class of character):
+
+- a letter in a digit-only position: O Q D → 0, I → 1, Z → 2, S → 5, G → 6, B → 8;
+- a digit in a letter-only position: 0 → O, 1 → I, 2 → Z, 5 → S, 6 → G, 8 → B;
+- K where only a filler can stand (a separator, the sex or a check digit
+  position, or inside the filler run that ends a name or a number), since
+  OCR reads ``<`` as K more than anything else;
+- lower-case letters, and a line one or two fillers too long or too short
+  (the filler run is shortened or lengthened).
+
+Every change is reported as a :class:`Correction`. Check digits cannot tell K
+from ``<`` or A from 0 (their values are equal mod 10), so corrections are
+limited to positions whose type decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from factory.mrz.checkdigit import MRZ_ALPHABET, _check_digit
+from factory.mrz.dates import parse_date
+from factory.mrz.formats import MRVA, MRVB, PRC_CARD, TD1, TD2, TD3, MrzFormat
+from factory.mrz.names import parse_name
+from factory.mrz.profiles import PROFILE_KINDS, check_document_number, parse_prc_personal_number, profile_of
+from factory.mrz.results import Correction, DecodeResult, FieldError
+
+__all__ = ["decode", "detect_format"]
+
+# Character kinds, one letter a position:
+# A letter, a letter or filler, D digit, d digit or filler, L letter or digit,
+# X letter, digit or filler, S sex (F M <), F filler, H hex letter A-P or filler.
+_CLASSES = {
+    "A": "A-Z",
+    "a": "A-Z<",
+    "D": "0-9",
+    "d": "0-9<",
+    "L": "A-Z0-9",
+    "X": "A-Z0-9<",
+    "S": "FM<",
+    "F": "<",
+    "H": "A-P<",
+}
+_ALLOWED = {
+    "A": frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    "a": frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ<"),
+    "D": frozenset("0123456789"),
+    "d": frozenset("0123456789<"),
+    "L": frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+    "X": frozenset(MRZ_ALPHABET),
+    "S": frozenset("FM<"),
+    "F": frozenset("<"),
+    "H": frozenset("ABCDEFGHIJKLMNOP<"),
+}
+_EXPECTED = {
+    "A": "a letter A-Z",
+    "a": "a letter A-Z or <",
+    "D": "a digit",
+    "d": "a digit or <",
+    "L": "a letter or a digit",
+    "X": "A-Z, 0-9 or <",
+    "S": "F, M or < (sex)",
+    "F": "the filler <",
+    "H": "a GBK hex letter A-P or <",
+}
+_FIELD_KINDS = {
+    "code": lambda n: "A" + "a" * (n - 1),
+    "country": lambda n: "a" * n,
+    "name": lambda n: "a" * n,
+    "number": lambda n: "X" * n,
+    "date": lambda n: "D" * n,
+    "birth": lambda n: "d" * n,
+    "sex": lambda n: "S" * n,
+    "check": lambda n: "D" * n,
+    "check_optional": lambda n: "d" * n,
+    "filler": lambda n: "F" * n,
+}
+# The usual OCR confusions (ICAO OCR-B glyph pairs), used only where the type decides.
+_TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "Z": "2", "S": "5", "G": "6", "B": "8"}
+_TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B"}
+_TO_FILLER = {"K": "<", "«": "<", "‹": "<", "(": "<", "[": "<", "{": "<"}
+_SEX_NAMES = {"F": "F", "M": "M", "<": "X"}
+_COUNTRY = re.compile(r"[A-Z]{1,3}<{0,2}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    kinds: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    owners: tuple[tuple[str, ...], ...]
+
+
+_CACHE: dict[tuple[str, str | None], _Compiled] = {}
+
+
+def _compile(fmt: MrzFormat, profile: str | None) -> _Compiled:
+    key = (fmt.name, profile)
+    compiled = _CACHE.get(key)
+    if compiled is not None:
+        return compiled
+    kinds = [[""] * fmt.line_length for _ in range(fmt.line_count)]
+    owners = [[""] * fmt.line_length for _ in range(fmt.line_count)]
+    for spec in fmt.fields:
+        for i, kind in enumerate(_FIELD_KINDS[spec.kind](spec.length)):
+            kinds[spec.line][spec.start + i] = kind
+            owners[spec.line][spec.start + i] = spec.name
+    for line, start, override in PROFILE_KINDS.get(profile or "", ()):
+        for i, kind in enumerate(override):
+            kinds[line][start + i] = kind
+    patterns = []
+    for line_kinds in kinds:
+        runs = re.finditer(r"(.)\1*", "".join(line_kinds))
+        parts = [f"[{_CLASSES[run.group(1)]}]{{{len(run.group())}}}" for run in runs]
+        patterns.append(re.compile("".join(parts)))
+    compiled = _Compiled(tuple("".join(k) for k in kinds), tuple(patterns), tuple(tuple(o) for o in owners))
+    _CACHE[key] = compiled
+    return compiled
+
+
+def detect_format(lines: Sequence[str]) -> MrzFormat | None:
+    """The MRZ format that ``lines`` (already split and stripped) most likely are.
+
+    Decided by the number of lines, then the length nearest 44 or 36 for two
+    lines, then the document code (V for visas).
+    """
+    count = len(lines)
+    if count == 3:
+        return TD1
+    if count == 1:
+        return PRC_CARD
+    if count != 2:
+        return None
+    length = max(len(lines[0]), len(lines[1]))
+    first = lines[0][:1]
+    if abs(length - 44) <= abs(length - 36):
+        return MRVA if first == "V" else TD3
+    return MRVB if first == "V" else TD2
+
+
+def _split_input(lines: Sequence[str] | str, correct: bool, corrections: list[Correction]) -> list[str]:
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    out = [str(line).strip() for line in lines]
+    out = [line for line in out if line]
+    if len(out) == 1 and len(out[0]) in (60, 72, 88, 90):
+        # A whole MRZ read as one string: 2 x 30 never occurs, 3 x 30, 2 x 36, 2 x 44 do.
+        text = out[0]
+        size = {72: 36, 88: 44, 90: 30}.get(len(text))
+        if size:
+            out = [text[i : i + size] for i in range(0, len(text), size)]
+    if correct:
+        for n, line in enumerate(out):
+            if " " in line:
+                for col, char in enumerate(line):
+                    if char == " ":
+                        corrections.append(Correction("line", n + 1, col + 1, " ", "", "space inside an MRZ line"))
+                out[n] = line.replace(" ", "")
+    return out
+
+
+def _fix_length(line: str, expected: int, n: int, corrections: list[Correction]) -> str | None:
+    """Lengthen or shorten the longest filler run by one or two, or None."""
+    diff = len(line) - expected
+    if diff == 0 or abs(diff) > 2:
+        return None
+    runs = [(m.end() - m.start(), m.start(), m.end()) for m in re.finditer(r"<+", line)]
+    if not runs:
+        return None
+    size, start, end = max(runs, key=lambda r: (r[0], r[1]))
+    if diff > 0 and size <= diff:
+        return None
+    if diff > 0:
+        for i in range(diff):
+            corrections.append(Correction("line", n + 1, end - i, "<", "", f"line {n + 1} is {len(line)} long: filler removed"))
+        return line[: end - diff] + line[end:]
+    for i in range(-diff):
+        corrections.append(Correction("line", n + 1, end + 1 + i, "", "<", f"line {n + 1} is {len(line)} long: filler added"))
+    return line[:end] + "<" * (-diff) + line[end:]
+
+
+def _fix_char(char: str, kind: str) -> str | None:
+    allowed = _ALLOWED[kind]
+    up = char.upper()
+    if up in allowed:
+        return up
+    if kind in ("D", "d"):
+        fixed = _TO_DIGIT.get(up)
+    elif kind in ("A", "a", "H", "L"):
+        fixed = _TO_LETTER.get(up)
+    else:
+        fixed = None
+    if fixed is None and "<" in allowed:
+        fixed = _TO_FILLER.get(up)
+    return fixed if fixed is not None and fixed in allowed else None
+
+
+def _check_chars(
+    line: str,
+    n: int,
+    compiled: _Compiled,
+    correct: bool,
+    errors: list[FieldError],
+    corrections: list[Correction],
+) -> str:
+    kinds, owners = compiled.kinds[n], compiled.owners[n]
+    chars = list(line)
+    for col, char in enumerate(chars):
+        kind = kinds[col]
+        if char in _ALLOWED[kind]:
+            continue
+        field = owners[col]
+        if correct:
+            fixed = _fix_char(char, kind)
+            if fixed is not None:
+                chars[col] = fixed
+                corrections.append(
+                    Correction(field, n + 1, col + 1, char, fixed, f"{char!r} cannot stand where {_EXPECTED[kind]} must")
+                )
+                continue
+        if char not in MRZ_ALPHABET:
+            reason = f"{char!r} is not an MRZ character (A-Z, 0-9, <)"
+        else:
+            reason = f"{char!r} is not {_EXPECTED[kind]}"
+        errors.append(FieldError(field, reason, n + 1, col + 1, 1, char))
+    return "".join(chars)
+
+
+def _fix_fillers(text: str, *, name: bool) -> tuple[str, list[int]]:
+    """K → < inside the filler run that ends a name or a number; the offsets changed."""
+    if "K" not in text:
+        return text, []
+    if name:
+        # The name ends at the second << (or at the first when there is no
+        # secondary identifier); nothing but fillers may follow.
+        i = text.find("<<")
+        if i < 0:
+            return text, []
+        j = i if i + 2 >= len(text) or text[i + 2] == "<" else text.find("<<", i + 2)
+        if j < 0:
+            return text, []
+        start = j
+    else:
+        body = text.rstrip("<K")
+        first = text.find("<", len(body))
+        if first < 0:
+            return text, []
+        start = first
+    changed = [start + i for i, c in enumerate(text[start:]) if c == "K"]
+    return text[:start] + text[start:].replace("K", "<"), changed
+
+
+def _strip(text: str) -> str:
+    return text.rstrip("<")
+
+
+def decode(
+    lines: Sequence[str] | str,
+    *,
+    reference_date: dt.date | None = None,
+    correct: bool = False,
+) -> DecodeResult:
+    """Decode and validate an MRZ.
+
+    Parameters
+    ----------
+    lines : sequence of str, or str
+        The MRZ lines (a string is split at line breaks; blank lines and
+        surrounding spaces are ignored; a whole MRZ read as one string of 90,
+        72 or 88 characters is split).
+    reference_date : datetime.date, optional
+        The day two-digit years are resolved against: a date of birth is the
+        latest not after it, a date of expiry the one within 50 years of it.
+        Without it, dates are still checked (impossible month or day) but
+        ``fields["date_of_birth"]`` is None unless the document states the
+        century (PRC passports do).
+    correct : bool
+        Repair OCR confusions where the field's type forbids what was read,
+        and report each repair in ``corrections``.
+
+    Returns
+    -------
+    DecodeResult
+        ``valid`` is True when no error was found; ``format``, ``fields`` (JSON
+        values), ``field_validity``, ``errors`` (field, 1-based position,
+        reason), ``corrections`` and the decoded ``lines``.
+    """
+    errors: list[FieldError] = []
+    corrections: list[Correction] = []
+    work = _split_input(lines, correct, corrections)
+    fmt = detect_format(work)
+    if fmt is None:
+        reason = f"expected 1 line of 30, 2 lines of 36 or 44, or 3 lines of 30 characters; got {len(work)} lines"
+        errors.append(FieldError("lines", reason, None, None, 0, None))
+        return DecodeResult(False, None, None, {}, {}, tuple(errors), tuple(corrections), tuple(work))
+
+    # Line lengths: fix a filler run (correct) or report, then decode padded/cut lines.
+    for n, line in enumerate(work):
+        if len(line) != fmt.line_length:
+            fixed = _fix_length(line, fmt.line_length, n, corrections) if correct else None
+            if fixed is not None:
+                work[n] = fixed
+                continue
+            reason = f"line {n + 1} has {len(line)} characters; {fmt.name} lines have {fmt.line_length}"
+            column = min(len(line), fmt.line_length) + 1
+            errors.append(FieldError("lines", reason, n + 1, column, abs(len(line) - fmt.line_length), line))
+            work[n] = line[: fmt.line_length].ljust(fmt.line_length, "<")
+
+    # The profile narrows character kinds, so it is read first, tolerating O/0 in codes.
+    head = work[0]
+    code_guess = head[0:2].upper().replace("0", "O")
+    state_guess = head[2:5].upper().replace("0", "O") if fmt is TD3 else ""
+    profile = profile_of(fmt.name, code_guess, state_guess)
+    compiled = _compile(fmt, profile)
+    for n, line in enumerate(work):
+        if not compiled.patterns[n].fullmatch(line):
+            work[n] = _check_chars(line, n, compiled, correct, errors, corrections)
+
+    if correct:
+        for spec in fmt.fields:
+            if spec.kind not in ("name", "number"):
+                continue
+            line = work[spec.line]
+            text = line[spec.start : spec.end]
+            if spec.name == "personal_number" and profile == "prc_passport":
+                text = text[:12]  # the GBK letters; K is a hex letter there
+            fixed, changed = _fix_fillers(text, name=spec.kind == "name")
+            if changed:
+                work[spec.line] = line[: spec.start] + fixed + line[spec.start + len(fixed) :]
+                for off in changed:
+                    corrections.append(
+                        Correction(spec.name, spec.line + 1, spec.start + off + 1, "K", "<", "K inside a filler run")
+                    )
+
+    raw = {spec.name: work[spec.line][spec.start : spec.end] for spec in fmt.fields}
+    fields: dict[str, Any] = {}
+    bad: set[str] = {e.field for e in errors}
+
+    def fail(name: str, reason: str, offset: int = 0, length: int | None = None, value: str | None = None) -> None:
+        spec = fmt.field(name)
+        errors.append(
+            FieldError(
+                name,
+                reason,
+                spec.line + 1,
+                spec.start + offset + 1,
+                spec.length if length is None else length,
+                raw[name] if value is None else value,
+            )
+        )
+        bad.add(name)
+
+    # Document code and states (ICAO 9303 Part 3, 5: three-letter codes).
+    code = raw["document_code"]
+    document_code = _strip(code)
+    fields["document_code"] = document_code
+    if "document_code" not in bad:
+        if code[0] not in fmt.document_code_first:
+            allowed = " or ".join(fmt.document_code_first)
+            fail("document_code", f"must start with {allowed} in {fmt.name}", 0, 1)
+        elif fmt in (TD1, TD2) and code[1] == "V":
+            fail("document_code", "second character V is reserved for visas (ICAO 9303 Part 5/6)", 1, 1)
+    for name in ("issuing_state", "nationality"):
+        if name in raw:
+            fields[name] = _strip(raw[name])
+            if name not in bad and not _COUNTRY.fullmatch(raw[name]):
+                fail(name, "must be a code of one to three letters followed by fillers")
+
+    # Names (ICAO 9303 Part 3, 4.6).
+    if "name" in raw:
+        text = raw["name"]
+        primary, secondary, possibly_truncated = parse_name(text)
+        fields["surname"] = primary
+        fields["given_names"] = secondary
+        fields["name_possibly_truncated"] = possibly_truncated
+        body = text.rstrip("<")
+        if not body:
+            fail("name", "is empty")
+        elif "name" not in bad:
+            i = body.find("<<")
+            if i >= 0 and "<<" in body[i + 2 :]:
+                j = body.find("<<", i + 2)
+                fail("name", "characters after the end of the name (only fillers may follow)", j, len(body) - j)
+            elif body.startswith("<"):
+                fail("name", "no primary identifier before <<", 0, 2)
+
+    # Document number, possibly continued in the optional data (TD1, TD2).
+    number = raw["document_number"]
+    number_cd = raw["document_number_check"]
+    optional_name = {"TD1": "optional_data_1", "TD3": "personal_number"}.get(fmt.name, "optional_data")
+    full_number = _strip(number)
+    extended = fmt in (TD1, TD2) and number_cd == "<" and number[-1] != "<"
+    if extended and optional_name not in bad:
+        # ICAO 9303 Part 5/6: the rest of the number, its check digit, then a filler.
+        opt = raw[optional_name]
+        end = opt.find("<")
+        end = len(opt) if end < 0 else end
+        if end < 2 or not opt[end - 1].isdigit():
+            fail("document_number_check", "is < but the optional data holds no continuation and check digit")
+        else:
+            full_number = number + opt[: end - 1]
+            expected = _check_digit(full_number)
+            fields[optional_name] = _strip(opt[end + 1 :])
+            if int(opt[end - 1]) != expected:
+                fail(
+                    optional_name,
+                    f"check digit of document number {full_number} is {opt[end - 1]}, expected {expected}",
+                    end - 1,
+                    1,
+                    opt[end - 1],
+                )
+                bad.add("document_number")
+    elif number_cd == "<" and "document_number_check" not in bad:
+        if fmt in (TD1, TD2):
+            fail("document_number_check", "must be a digit (< only for a document number longer than 9)")
+        else:
+            fail("document_number_check", "must be a digit")
+    fields["document_number"] = full_number
+    if profile and "document_number" not in bad:
+        reason = check_document_number(profile, full_number)
+        if reason:
+            fail("document_number", reason)
+
+    # Check digits (ICAO 9303 Part 3, 4.9).
+    for check_name, source in fmt.checks:
+        value = raw[check_name]
+        fields[check_name] = value
+        if check_name in bad or source in bad:
+            continue
+        if source == "document_number" and extended:
+            continue
+        if check_name == "personal_number_check" and raw[source] == "<" * len(raw[source]):
+            # ICAO 9303 Part 4: an unused personal number may have 0 or < as check digit.
+            if value not in ("<", "0"):
+                fail(check_name, f"must be < or 0 when the personal number is empty, not {value}")
+            continue
+        if not value.isdigit():
+            fail(check_name, f"{value!r} is not a check digit")
+            continue
+        expected = _check_digit(raw[source])
+        if int(value) != expected:
+            fail(check_name, f"check digit {value} does not match {source} {raw[source]!r}: expected {expected}")
+            bad.add(source)
+    if fmt.composite:
+        value = raw["composite_check"]
+        fields["composite_check"] = value
+        if "composite_check" not in bad:
+            text = "".join(work[line][a:b] for line, a, b in fmt.composite)
+            expected = _check_digit(text)
+            if int(value) != expected:
+                fail("composite_check", f"composite check digit {value} does not match: expected {expected}")
+
+    # Sex: F, M or < (unspecified; X in the visual zone).
+    if "sex" in raw:
+        fields["sex"] = _SEX_NAMES.get(raw["sex"], raw["sex"])
+
+    # Optional data.
+    for name in ("personal_number", "optional_data", "optional_data_1", "optional_data_2"):
+        if name in raw and name not in fields:
+            fields[name] = _strip(raw[name])
+
+    # The PRC passport's personal number (see factory.mrz.profiles).
+    century = None
+    if profile == "prc_passport" and "personal_number" not in bad:
+        prc, problems = parse_prc_personal_number(raw["personal_number"])
+        fields.update(prc)
+        century = prc.get("birth_century")
+        for offset, length, reason in problems:
+            fail("personal_number", reason, offset, length, raw["personal_number"][offset : offset + length])
+
+    # Dates (ICAO 9303 Part 3, 4.8).
+    birth = expiry = None
+    birth_raw = raw["date_of_birth"]
+    fields["date_of_birth_raw"] = birth_raw
+    if "date_of_birth" not in bad:
+        birth, reason = parse_date(birth_raw, kind="birth", reference_date=reference_date, century=century)
+        if reason:
+            fail("date_of_birth", reason)
+        elif birth is not None and reference_date is not None and birth > reference_date:
+            fail("date_of_birth", f"{birth.isoformat()} is after the reference date {reference_date.isoformat()}")
+    fields["date_of_birth"] = birth.isoformat() if birth else None
+    expiry_raw = raw["date_of_expiry"]
+    fields["date_of_expiry_raw"] = expiry_raw
+    if "date_of_expiry" not in bad:
+        expiry, reason = parse_date(expiry_raw, kind="expiry", reference_date=reference_date)
+        if reason:
+            fail("date_of_expiry", reason)
+        elif expiry is not None and birth is not None and expiry <= birth:
+            fail("date_of_expiry", f"{expiry.isoformat()} is not after the date of birth {birth.isoformat()}")
+    fields["date_of_expiry"] = expiry.isoformat() if expiry else None
+    if expiry is not None and reference_date is not None:
+        fields["expired"] = expiry < reference_date
+    fields["profile"] = profile
+
+    errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+    validity = {spec.name: spec.name not in bad for spec in fmt.fields}
+    for e in errors:
+        if e.field in validity:
+            validity[e.field] = False
+    corrections.sort(key=lambda c: (c.line, c.column))
+    return DecodeResult(
+        valid=not errors,
+        format=fmt.name,
+        document_code=document_code,
+        fields=fields,
+        field_validity=validity,
+        errors=tuple(errors),
+        corrections=tuple(corrections),
+        lines=tuple(work),
+    )
+
