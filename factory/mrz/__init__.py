@@ -18,6 +18,7 @@ The other parts call::
 """
 
 from factory.mrz.checkdigit import MRZ_ALPHABET, char_value, check_digit, check_digits, is_mrz_text
+from factory.mrz.countries import COUNTRY_CODES, is_country_code
 from factory.mrz.dates import format_date, parse_date
 from factory.mrz.decoder import decode, detect_format
 from factory.mrz.encoder import encode, encode_mrva, encode_mrvb, encode_prc_card, encode_td1, encode_td2, encode_td3
@@ -58,6 +59,8 @@ __all__ = [
     "FieldSpec",
     "MrzFormat",
     "DOC_TYPE_FORMATS",
+    "COUNTRY_CODES",
+    "is_country_code",
     "format_for_doc_type",
     "detect_format",
     # encoding

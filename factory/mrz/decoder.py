@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from factory.mrz.checkdigit import MRZ_ALPHABET, _check_digit
+from factory.mrz.countries import is_country_code
 from factory.mrz.dates import parse_date
 from factory.mrz.formats import MRVA, MRVB, PRC_CARD, TD1, TD2, TD3, MrzFormat
 from factory.mrz.names import parse_name
@@ -258,6 +259,26 @@ def _fix_fillers(text: str, *, name: bool) -> tuple[str, list[int]]:
     return text[:start] + text[start:].replace("K", "<"), changed
 
 
+_AFTER = {
+    "name": ("surname", "given_names", "name_possibly_truncated"),
+    "date_of_birth": ("date_of_birth", "date_of_birth_raw"),
+    "date_of_expiry": ("date_of_expiry", "date_of_expiry_raw"),
+    "personal_number": ("personal_number", "name_cn", "name_cn_truncated", "birth_century"),
+}
+
+
+def _ordered(fmt: MrzFormat, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields in the order they stand in the MRZ, derived values after their field."""
+    out: dict[str, Any] = {}
+    for spec in fmt.fields:
+        for key in _AFTER.get(spec.name, (spec.name,)):
+            if key in fields:
+                out[key] = fields[key]
+    for key, value in fields.items():
+        out.setdefault(key, value)
+    return out
+
+
 def _strip(text: str) -> str:
     return text.rstrip("<")
 
@@ -343,6 +364,7 @@ def decode(
     raw = {spec.name: work[spec.line][spec.start : spec.end] for spec in fmt.fields}
     fields: dict[str, Any] = {}
     bad: set[str] = {e.field for e in errors}
+    suspect: set[str] = set()
 
     def fail(name: str, reason: str, offset: int = 0, length: int | None = None, value: str | None = None) -> None:
         spec = fmt.field(name)
@@ -371,8 +393,11 @@ def decode(
     for name in ("issuing_state", "nationality"):
         if name in raw:
             fields[name] = _strip(raw[name])
-            if name not in bad and not _COUNTRY.fullmatch(raw[name]):
-                fail(name, "must be a code of one to three letters followed by fillers")
+            if name not in bad:
+                if not _COUNTRY.fullmatch(raw[name]):
+                    fail(name, "must be a code of one to three letters followed by fillers")
+                elif not is_country_code(raw[name]):
+                    fail(name, f"{fields[name]} is not an ICAO 9303 Part 3 country code")
 
     # Names (ICAO 9303 Part 3, 4.6).
     if "name" in raw:
@@ -386,11 +411,14 @@ def decode(
             fail("name", "is empty")
         elif "name" not in bad:
             i = body.find("<<")
-            if i >= 0 and "<<" in body[i + 2 :]:
+            if body.startswith("<"):
+                fail("name", "no primary identifier before <<", 0, 2)
+            elif "<<<" in body:
+                j = body.find("<<<")
+                fail("name", "three fillers inside the name (components take one, identifiers two)", j, 3)
+            elif i >= 0 and "<<" in body[i + 2 :]:
                 j = body.find("<<", i + 2)
                 fail("name", "characters after the end of the name (only fillers may follow)", j, len(body) - j)
-            elif body.startswith("<"):
-                fail("name", "no primary identifier before <<", 0, 2)
 
     # Document number, possibly continued in the optional data (TD1, TD2).
     number = raw["document_number"]
@@ -417,7 +445,7 @@ def decode(
                     1,
                     opt[end - 1],
                 )
-                bad.add("document_number")
+                suspect.add("document_number")
     elif number_cd == "<" and "document_number_check" not in bad:
         if fmt in (TD1, TD2):
             fail("document_number_check", "must be a digit (< only for a document number longer than 9)")
@@ -448,7 +476,7 @@ def decode(
         expected = _check_digit(raw[source])
         if int(value) != expected:
             fail(check_name, f"check digit {value} does not match {source} {raw[source]!r}: expected {expected}")
-            bad.add(source)
+            suspect.add(source)  # one of the two is wrong; the value is still decoded
     if fmt.composite:
         value = raw["composite_check"]
         fields["composite_check"] = value
@@ -501,10 +529,11 @@ def decode(
     fields["profile"] = profile
 
     errors.sort(key=lambda e: (e.line or 0, e.column or 0))
-    validity = {spec.name: spec.name not in bad for spec in fmt.fields}
+    validity = {spec.name: spec.name not in bad and spec.name not in suspect for spec in fmt.fields}
     for e in errors:
         if e.field in validity:
             validity[e.field] = False
+    fields = _ordered(fmt, fields)
     corrections.sort(key=lambda c: (c.line, c.column))
     return DecodeResult(
         valid=not errors,

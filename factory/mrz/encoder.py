@@ -14,6 +14,7 @@ from typing import Any
 
 from factory.errors import InvalidRecord, MrzError
 from factory.mrz.checkdigit import _check_digit
+from factory.mrz.countries import is_country_code
 from factory.mrz.dates import format_date
 from factory.mrz.formats import MRVA, MRVB, PRC_CARD, TD1, TD2, TD3, MrzFormat
 from factory.mrz.names import format_name, transliterate
@@ -69,6 +70,8 @@ def _country(value: str, field: str) -> str:
     code = value.upper().rstrip("<") if isinstance(value, str) else value
     if not isinstance(code, str) or not _LETTERS.fullmatch(code):
         raise MrzError(field, "must be a code of one to three letters (ICAO 9303 Part 3, 5)", value)
+    if not is_country_code(code):
+        raise MrzError(field, "is not an ICAO 9303 Part 3 country code", value)
     return code.ljust(3, "<")
 
 
@@ -170,9 +173,9 @@ def _encode_two_line(
         + str(_check_digit(expiry))
     )
     if fmt is TD3:
-        # ICAO 9303 Part 4, 4.2.2.2: an unused personal number may have < or 0 as
-        # its check digit; we write <.
-        opt_cd = "<" if opt == "<" * 14 else str(_check_digit(opt))
+        # ICAO 9303 Part 4, 4.2.2.2: an unused personal number may have 0 or < as
+        # its check digit; we write 0, which readers that expect a digit accept too.
+        opt_cd = str(_check_digit(opt))
         line2 += opt + opt_cd
         line2 += str(_check_digit(line2[0:10] + line2[13:20] + line2[21:43]))
     elif fmt is TD2:

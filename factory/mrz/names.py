@@ -18,6 +18,7 @@ written K-P (证件样本 → NGKELMPONBPJLBLO); see :func:`gbk_letters`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from pypinyin import Style, lazy_pinyin
@@ -221,9 +222,10 @@ def transliterate(
         return chinese_to_pinyin(stripped, surname=surname, field=field)
     table = _TABLE if not variants else {**_TABLE, **{k.upper(): v for k, v in variants.items()}}
     out: list[str] = []
-    # str.upper() already maps ß to SS (ICAO: ẞ → SS) and lower-case letters with
-    # diacritics to their upper-case rows of the table.
-    for char in stripped.upper():
+    # NFC first: the table lists precomposed characters, and a decomposed "I" +
+    # combining dot is İ. str.upper() maps ß to SS (ICAO: ẞ → SS) and lower-case
+    # letters with diacritics to their upper-case rows of the table.
+    for char in unicodedata.normalize("NFC", stripped).upper():
         if "A" <= char <= "Z":
             out.append(char)
         elif char in table:
@@ -236,6 +238,10 @@ def transliterate(
             raise MrzError(field, "numerals are not allowed in names (ICAO 9303 Part 3, 4.6)", text)
         elif char == "<":
             out.append("<")
+        elif unicodedata.category(char) == "Mn":
+            # A combining mark left after NFC: diacritical marks are not permitted
+            # in the MRZ (ICAO 9303 Part 3, 4.3), the base letter stands alone.
+            continue
         else:
             raise MrzError(field, f"character {char!r} cannot be transliterated to the MRZ", text)
     word = _FILLERS.sub("<", "".join(out)).strip("<")
@@ -409,7 +415,12 @@ def gbk_letters_to_text(letters: str, *, field: str = "name_cn") -> str:
     """
     if not re.fullmatch(r"[A-P]*", letters) or len(letters) % 2:
         raise MrzError(field, "is not GBK hex written A-P", letters)
+    raw = bytes.fromhex(letters.translate(_LETTER_TO_HEX))
     try:
-        return bytes.fromhex(letters.translate(_LETTER_TO_HEX)).decode("gbk")
+        text = raw.decode("gbk")
     except UnicodeDecodeError:
         raise MrzError(field, "does not decode as GBK characters", letters) from None
+    # Names are two-byte GBK characters; a single-byte (ASCII) one means a misread.
+    if len(text) * 2 != len(raw):
+        raise MrzError(field, "does not decode as two-byte GBK characters", letters)
+    return text
