@@ -279,6 +279,23 @@ def _ordered(fmt: MrzFormat, fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_COVERED: dict[str, frozenset[str]] = {}
+
+
+def _composite_fields(fmt: MrzFormat) -> frozenset[str]:
+    """The fields the composite check digit covers."""
+    covered = _COVERED.get(fmt.name)
+    if covered is None:
+        covered = frozenset(
+            spec.name
+            for spec in fmt.fields
+            for line, a, b in fmt.composite
+            if spec.line == line and spec.start < b and a < spec.end
+        )
+        _COVERED[fmt.name] = covered
+    return covered
+
+
 def _strip(text: str) -> str:
     return text.rstrip("<")
 
@@ -364,6 +381,7 @@ def decode(
     raw = {spec.name: work[spec.line][spec.start : spec.end] for spec in fmt.fields}
     fields: dict[str, Any] = {}
     bad: set[str] = {e.field for e in errors}
+    unreadable = frozenset(bad)  # fields with characters their type forbids
     suspect: set[str] = set()
 
     def fail(name: str, reason: str, offset: int = 0, length: int | None = None, value: str | None = None) -> None:
@@ -480,7 +498,9 @@ def decode(
     if fmt.composite:
         value = raw["composite_check"]
         fields["composite_check"] = value
-        if "composite_check" not in bad:
+        # A character error in a covered field is already reported: a composite
+        # mismatch would only repeat it.
+        if "composite_check" not in bad and not unreadable & _composite_fields(fmt):
             text = "".join(work[line][a:b] for line, a, b in fmt.composite)
             expected = _check_digit(text)
             if int(value) != expected:
