@@ -40,10 +40,10 @@ of an uncovered year raises ``CalendarNotCovered`` naming it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+
 from zoneinfo import ZoneInfo
 
 import numpy as np

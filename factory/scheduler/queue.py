@@ -19,6 +19,7 @@ from factory.config import POOLS, Config
 from factory.records import Application
 from factory.scheduler.calendar import WorkingCalendar, next_working_day_index
 from factory.scheduler.deadlines import Deadlines, compute_deadlines, deadline_rules
+from factory.scheduler.priority import class_ranks
 
 __all__ = ["QueueArrays", "queue_arrays", "queue_from_applications", "plan_day_zero"]
 
@@ -30,7 +31,7 @@ class QueueArrays:
     deadline_day: np.ndarray
     """(n,) int32: production deadline, working days after plan day 0."""
     priority: np.ndarray
-    """(n,) int8: service-class priority, 0 (green) first."""
+    """(n,) int8: service-class rank (``class_ranks``), 0 (green) first."""
     pool: np.ndarray
     """(n,) int8: index into ``pools``: the machines that may print it."""
     accepted_s: np.ndarray
@@ -121,9 +122,8 @@ def queue_from_applications(
     day_zero = plan_day_zero(cal, today)
     deadlines = compute_deadlines(applications, deadline_rules(config), cal)
     pool_index = {name: i for i, name in enumerate(POOLS)}
-    priority = np.fromiter(
-        (config.service_classes[a.service_class].priority for a in applications), dtype=np.int64, count=len(applications)
-    )
+    ranks = class_ranks(config)
+    priority = np.fromiter((ranks[a.service_class] for a in applications), dtype=np.int64, count=len(applications))
     pool = np.fromiter(
         (pool_index[config.documents[a.doc_type].pool] for a in applications), dtype=np.int64, count=len(applications)
     )
