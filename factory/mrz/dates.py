@@ -37,7 +37,8 @@ def format_date(value: dt.date | str, *, field: str, allow_unknown: bool = False
         When ``value`` is neither a date nor six valid MRZ date characters.
     """
     if isinstance(value, dt.date):
-        return f"{value.year % 100:02d}{value.month:02d}{value.day:02d}"
+        iso = value.isoformat()  # YYYY-MM-DD, faster than formatting three numbers
+        return iso[2:4] + iso[5:7] + iso[8:10]
     if isinstance(value, str) and len(value) == 6:
         parts = (value[0:2], value[2:4], value[4:6])
         if all(set(p) <= _DIGITS or (allow_unknown and p == "<<") for p in parts):
@@ -124,6 +125,21 @@ def parse_date(
     """
     if len(raw) != 6:
         return None, "must be six characters YYMMDD"
+    if raw.isascii() and raw.isdigit():
+        # The common case, kept short: QA decodes whole batches.
+        y, m, d = int(raw[0:2]), int(raw[2:4]), int(raw[4:6])
+        if 1 <= m <= 12 and 1 <= d <= _DAYS[m - 1] and not (m == 2 and d == 29):
+            if century is not None:
+                year = century * 100 + y
+            elif reference_date is None:
+                return None, None
+            elif kind == "birth":
+                year = reference_date.year // 100 * 100 + y
+                if (year, m, d) > (reference_date.year, reference_date.month, reference_date.day):
+                    year -= 100
+            else:
+                year = resolve_expiry_year(y, reference_date)
+            return dt.date(year, m, d), None
     yy, mm, dd = raw[0:2], raw[2:4], raw[4:6]
     unknown_ok = kind == "birth"
     for part in (yy, mm, dd):

@@ -14,7 +14,7 @@ from typing import Any
 
 from factory.errors import InvalidRecord, MrzError
 from factory.mrz.checkdigit import _check_digit
-from factory.mrz.countries import is_country_code
+from factory.mrz.countries import COUNTRY_CODES, is_country_code
 from factory.mrz.dates import format_date
 from factory.mrz.formats import MRVA, MRVB, PRC_CARD, TD1, TD2, TD3, MrzFormat
 from factory.mrz.names import format_name, transliterate
@@ -26,6 +26,7 @@ _LETTERS = re.compile(r"[A-Z]{1,3}")
 # ICAO 9303 Part 4, 4.2.2.2: special characters and spaces in a number become fillers.
 _SPECIAL = re.compile(r"[^A-Z0-9]")
 _SEX = {"F": "F", "M": "M", "X": "<", "<": "<", "": "<"}
+_OPTIONAL_LENGTH = {"TD3": 14, "TD2": 7, "MRVA": 16, "MRVB": 8}
 
 
 class _Errors:
@@ -107,6 +108,87 @@ def _pad(text: str, length: int) -> str:
     return text + "<" * (length - len(text))
 
 
+_PLAIN_NAME = re.compile(r"[A-Z]+(?: [A-Z]+)*")
+_PLAIN_NUMBER = re.compile(r"[A-Z0-9]{1,9}")
+_PADDED_COUNTRY = {code: code.ljust(3, "<") for code in COUNTRY_CODES}
+# Every valid document code of each format, as given ("P", "PO", "P<") → as written.
+_PADDED_CODE: dict[tuple[str, str], str] = {
+    (fmt.name, first + second): (first + second).ljust(2, "<")
+    for fmt in (TD3, TD2, MRVA, MRVB)
+    for first in fmt.document_code_first
+    for second in ("", "<", *"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    if not (fmt is TD2 and second == "V")
+}
+
+
+def _date6(value: dt.date | str, field: str, allow_unknown: bool = False) -> str:
+    if type(value) is dt.date:
+        iso = value.isoformat()
+        return iso[2:4] + iso[5:7] + iso[8:10]
+    return format_date(value, field=field, allow_unknown=allow_unknown)
+
+
+def _fast_two_line(
+    fmt: MrzFormat,
+    document_code: str,
+    issuing_state: str,
+    surname: str,
+    given_names: str,
+    document_number: str,
+    nationality: str,
+    date_of_birth: dt.date | str,
+    sex: str,
+    date_of_expiry: dt.date | str,
+    optional: str,
+    optional_length: int,
+) -> tuple[str, str] | None:
+    """The lines for plain inputs (upper-case A-Z names that fit, short numbers,
+    known codes), or None: the checked path then validates and reports."""
+    code = _PADDED_CODE.get((fmt.name, document_code))
+    state = _PADDED_COUNTRY.get(issuing_state)
+    nat = _PADDED_COUNTRY.get(nationality)
+    sx = _SEX.get(sex)
+    if code is None or state is None or nat is None or sx is None:
+        return None
+    if not (_PLAIN_NUMBER.fullmatch(document_number) and _PLAIN_NAME.fullmatch(surname)):
+        return None
+    if optional and not (len(optional) <= optional_length and _ALNUM.fullmatch(optional)):
+        return None
+    if given_names:
+        if not _PLAIN_NAME.fullmatch(given_names):
+            return None
+        name = surname.replace(" ", "<") + "<<" + given_names.replace(" ", "<")
+    else:
+        name = surname.replace(" ", "<")
+    length = fmt.name_length
+    if len(name) > length:
+        return None
+    try:
+        birth = _date6(date_of_birth, "date_of_birth", True)
+        expiry = _date6(date_of_expiry, "date_of_expiry")
+    except MrzError:
+        return None
+    number = document_number + "<" * (9 - len(document_number))
+    opt = optional + "<" * (optional_length - len(optional))
+    line2 = (
+        number
+        + str(_check_digit(number))
+        + nat
+        + birth
+        + str(_check_digit(birth))
+        + sx
+        + expiry
+        + str(_check_digit(expiry))
+        + opt
+    )
+    if fmt is TD3:
+        line2 += str(_check_digit(opt))
+        line2 += str(_check_digit(line2[0:10] + line2[13:20] + line2[21:43]))
+    elif fmt is TD2:
+        line2 += str(_check_digit(line2[0:10] + line2[13:20] + line2[21:35]))
+    return code + state + name + "<" * (length - len(name)), line2
+
+
 def _encode_two_line(
     fmt: MrzFormat,
     *,
@@ -123,9 +205,16 @@ def _encode_two_line(
     variants: Mapping[str, str] | None,
     field_names: Mapping[str, str] | None,
 ) -> tuple[str, str]:
-    errors = _Errors(field_names)
     optional_name = "personal_number" if fmt is TD3 else "optional_data"
-    optional_length = fmt.field(optional_name).length
+    optional_length = _OPTIONAL_LENGTH[fmt.name]
+    if type(document_number) is str and type(surname) is str and type(given_names) is str:
+        lines = _fast_two_line(
+            fmt, document_code, issuing_state, surname, given_names, document_number, nationality,
+            date_of_birth, sex, date_of_expiry, optional, optional_length,
+        )  # fmt: skip
+        if lines is not None:
+            return lines
+    errors = _Errors(field_names)
     code = errors.run(_document_code, document_code, fmt)
     state = errors.run(_country, issuing_state, "issuing_state")
     try:

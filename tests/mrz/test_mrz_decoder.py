@@ -329,3 +329,36 @@ def test_what_a_check_digit_cannot_see():
 
     assert check_digit("L898902C3") == check_digit("L898902CD")  # 3 vs D (13)
     assert decode((TD3[0], "L898902CD6UTO7408122F1204159ZE184226B<<<<<10")).valid
+
+
+def test_fast_path_gives_what_the_full_path_gives(monkeypatch):
+    # Valid two-line documents take a fast path; it must agree with the full decode.
+    import random
+
+    import factory.mrz.decoder as decoder
+    from factory.mrz import encode_mrva, encode_mrvb, encode_record, encode_td2, encode_td3
+
+    rng = random.Random(5)
+    docs = [TD3, TD2, MRVA, MRVB, PRC_PASSPORT]
+    for _ in range(200):
+        birth = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(30000))
+        expiry = birth + dt.timedelta(days=rng.randrange(1, 40000))
+        args = dict(
+            issuing_state=rng.choice(["UTO", "D", "CHN"]), surname=rng.choice(["SMITH", "VAN DER BERG", "O"]),
+            given_names=rng.choice(["", "ANNA", "JOHN PAUL"]), document_number=rng.choice(["L898902C3", "X1", "123"]),
+            nationality="UTO", date_of_birth=birth, sex=rng.choice("FMX"), date_of_expiry=expiry,
+        )
+        docs.append(encode_td3(**args, personal_number=rng.choice(["", "ZE184226B"])))
+        docs.append(rng.choice([encode_td2, encode_mrva, encode_mrvb])(**args, optional_data=rng.choice(["", "AB1"])))
+        docs.append(encode_record({
+            "doc_type": "passport", "surname_cn": "吕", "given_name_cn": rng.choice(["女", "晓明", "一二三"]),
+            "sex": "M", "date_of_birth": birth.isoformat(), "nationality": "CHN", "document_number": "E12345678",
+            "date_of_expiry": expiry.isoformat(),
+        }))
+    refs = [None, dt.date(2025, 6, 1), dt.date(1990, 1, 1)]
+    fast = [decode(d, reference_date=r, correct=c) for d in docs for r in refs for c in (False, True)]
+    monkeypatch.setattr(decoder, "_decode_valid_two_line", lambda *a: None)
+    slow = [decode(d, reference_date=r, correct=c) for d in docs for r in refs for c in (False, True)]
+    assert fast == slow
+    assert [list(r.fields) for r in fast] == [list(r.fields) for r in slow]  # same order too
+    assert sum(r.valid for r in slow) > len(slow) // 2
