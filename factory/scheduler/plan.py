@@ -225,57 +225,54 @@ def plan_queue(
 
     bucket = _buckets(queue.deadline_day, days)
     priority = queue.priority.astype(np.int64)
-    accepted = queue.accepted_s - (int(queue.accepted_s.min()) if n else 0)
     pool = queue.pool.astype(np.int64)
-    # One sort puts every pool's jobs together in EDF order: deadline, class, acceptance.
-    edf_key = (
-        (pool << (_BUCKET_BITS + _PRIORITY_BITS + _ACCEPT_BITS))
-        | (bucket << (_PRIORITY_BITS + _ACCEPT_BITS))
-        | (priority << _ACCEPT_BITS)
-        | accepted
-    )
-    order = np.argsort(edf_key, kind="stable")
+    order = _edf_order(pool, bucket, priority, queue.accepted_s, days)
     pool_counts = np.bincount(pool, minlength=len(queue.pools))
     pool_start = np.concatenate(([0], np.cumsum(pool_counts)))
+    bucket_s, priority_s = bucket[order], priority[order]
 
-    day = np.full(n, -1, dtype=np.int64)
+    day_s = np.full(n, -1, dtype=np.int64)  # plan day of each job, in EDF order
     for p in range(len(queue.pools)):
         lo, hi = pool_start[p], pool_start[p + 1]
         if hi == lo:
             continue
-        members = order[lo:hi]
-        dropped = _give_up(bucket[members], priority[members], load.capacity[p], days)
-        day[members] = _days_for(bucket[members], dropped, load.capacity[p], days)
+        dropped = _give_up(bucket_s[lo:hi], priority_s[lo:hi], load.capacity[p], days)
+        day_s[lo:hi] = _days_for(bucket_s[lo:hi], dropped, load.capacity[p], days)
 
-    machine = np.full(n, -1, dtype=np.int64)
-    slot = np.full(n, -1, dtype=np.int64)
-    start_s = np.full(n, np.nan)
     # Inside a pool-day: class first, then EDF position (deadline, acceptance).
-    # ``order`` is in EDF order, so a stable sort on (pool, day, class) keeps it.
-    day_sorted = day[order]
-    group = (pool[order] * (days + 1) + (day_sorted + 1)) * 16 + priority[order]
-    within = order[np.argsort(group.astype(_narrowest(int(group.max(initial=0)))), kind="stable")]
-    planned = np.zeros((len(queue.pools), days), dtype=np.int64)
+    # The jobs are in EDF order, so a stable sort on (pool, day, class) keeps it.
+    pool_s = np.repeat(np.arange(len(queue.pools)), pool_counts)
+    group = (pool_s * (days + 1) + (day_s + 1)) * 16 + priority_s
+    group_count = np.bincount(group, minlength=len(queue.pools) * (days + 1) * 16)
+    permutation = np.argsort(group.astype(_narrowest(len(group_count))), kind="stable")
+    within = order[permutation]
+    # Pool-day segments of ``within``: the class groups of one pool-day are adjacent.
+    segment_count = group_count.reshape(len(queue.pools), days + 1, 16).sum(axis=2)
+    segment_end = np.cumsum(segment_count.ravel()).reshape(segment_count.shape)
+    planned = segment_count[:, 1:].copy()
+    machine_w = np.full(n, -1, dtype=np.int32)
+    slot_w = np.full(n, -1, dtype=np.int32)
+    start_w = np.full(n, np.nan)
     cache: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    within_pool = pool[within]
-    within_day = day[within]
-    boundaries = np.flatnonzero(np.diff(within_pool * (days + 1) + within_day + 1)) + 1
-    starts = np.concatenate(([0], boundaries))
-    ends = np.concatenate((boundaries, [n]))
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        if e == s:
-            continue
-        jobs = within[s:e]
-        p, d = int(pool[jobs[0]]), int(day[jobs[0]])
-        if d < 0:
-            continue
-        planned[p, d] = e - s
+    for p in range(len(queue.pools)):
         columns = np.flatnonzero(machine_pool == p)
-        slot_machine, slot_index, slot_start = _slot_order(capacity[d, columns], rated_per_hour[columns], cache)
-        count = e - s
-        machine[jobs] = columns[slot_machine[:count]]
-        slot[jobs] = slot_index[:count]
-        start_s[jobs] = slot_start[:count]
+        for d in range(days):
+            count = int(segment_count[p, d + 1])
+            if not count:
+                continue
+            e = int(segment_end[p, d + 1])
+            slot_machine, slot_index, slot_start = _slot_order(capacity[d, columns], rated_per_hour[columns], cache)
+            machine_w[e - count : e] = columns[slot_machine[:count]]
+            slot_w[e - count : e] = slot_index[:count]
+            start_w[e - count : e] = slot_start[:count]
+    day = np.empty(n, dtype=np.int64)
+    day[order] = day_s
+    machine = np.empty(n, dtype=np.int32)
+    machine[within] = machine_w
+    slot = np.empty(n, dtype=np.int32)
+    slot[within] = slot_w
+    start_s = np.empty(n)
+    start_s[within] = start_w
 
     deadline = queue.deadline_day.astype(np.int64)
     unplanned = day < 0
@@ -292,6 +289,32 @@ def plan_queue(
         planned=planned,
         load=load,
     )
+
+
+def _edf_order(pool: np.ndarray, bucket: np.ndarray, priority: np.ndarray, accepted_s: np.ndarray, days: int) -> np.ndarray:
+    """Permutation putting each pool's jobs together in EDF order: deadline, class, acceptance, row.
+
+    The key packs the fields into one int64; when the row index fits too, the
+    key is unique and the (faster) unstable sort gives the stable order.
+    """
+    n = len(pool)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    accepted = accepted_s - int(accepted_s.min())
+    accept_bits = max(1, int(accepted.max()).bit_length())
+    bucket_bits = (days + 2).bit_length()
+    row_bits = max(1, (n - 1).bit_length())
+    fields = ((pool, _POOL_BITS), (bucket, bucket_bits), (priority, _PRIORITY_BITS), (accepted, accept_bits))
+    with_row = sum(bits for _, bits in fields) + row_bits <= 63
+    key = np.zeros(n, dtype=np.int64)
+    for values, bits in fields:
+        key <<= bits
+        key |= values
+    if with_row:
+        key <<= row_bits
+        key |= np.arange(n, dtype=np.int64)
+        return np.argsort(key)
+    return np.argsort(key, kind="stable")
 
 
 def _narrowest(largest: int) -> type:
