@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from factory.mrz.checkdigit import MRZ_ALPHABET, _check_digit
-from factory.mrz.countries import is_country_code
+from factory.mrz.checkdigit import _MOD10_TABLE, MRZ_ALPHABET, _check_digit
+from factory.mrz.countries import COUNTRY_CODES, is_country_code
 from factory.mrz.dates import parse_date
 from factory.mrz.formats import MRVA, MRVB, PRC_CARD, TD1, TD2, TD3, MrzFormat
 from factory.mrz.names import parse_name
@@ -280,6 +280,29 @@ def _ordered(fmt: MrzFormat, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 _VALIDITY: dict[str, dict[str, bool]] = {}
+_UNPADDED = {code.ljust(3, "<"): code for code in COUNTRY_CODES}
+_DAYS_IN = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _fast_date(raw: str, birth: bool, reference: dt.date | None, century: int | None) -> tuple[int, int, int] | None:
+    """(year, month, day) of an all-digit YYMMDD that is plainly a date; (0, m, d)
+    when the century is unknown; None sends the caller the slow way."""
+    y, m, d = int(raw[0:2]), int(raw[2:4]), int(raw[4:6])
+    if not (1 <= m <= 12 and 1 <= d <= _DAYS_IN[m - 1]):
+        return None  # includes 29 February: the full path decides on leap years
+    if century is not None:
+        return century * 100 + y, m, d
+    if reference is None:
+        return 0, m, d
+    year = reference.year // 100 * 100 + y
+    if birth:
+        if (year, m, d) > (reference.year, reference.month, reference.day):
+            year -= 100
+    elif year < reference.year - 50:
+        year += 100
+    elif year >= reference.year + 50:
+        year -= 100
+    return year, m, d
 
 
 def _decode_valid_two_line(
@@ -294,8 +317,9 @@ def _decode_valid_two_line(
     code = l1[0:2]
     if code[0] not in fmt.document_code_first or (fmt is TD2 and code[1] == "V"):
         return None
-    state, nationality = l1[2:5], l2[10:13]
-    if not (is_country_code(state) and is_country_code(nationality)):
+    state = _UNPADDED.get(l1[2:5])
+    nationality = _UNPADDED.get(l2[10:13])
+    if state is None or nationality is None:
         return None
     name = l1[5:]
     body = name.rstrip("<")
@@ -304,76 +328,89 @@ def _decode_valid_two_line(
     i = body.find("<<")
     if i >= 0 and body.find("<<", i + 2) >= 0:
         return None
-    number, number_cd = l2[0:9], l2[9]
-    birth_raw, birth_cd = l2[13:19], l2[19]
-    expiry_raw, expiry_cd = l2[21:27], l2[27]
-    if (
-        number_cd == "<"
-        or int(number_cd) != _check_digit(number)
-        or int(birth_cd) != _check_digit(birth_raw)
-        or int(expiry_cd) != _check_digit(expiry_raw)
-    ):
+    if l2[9] == "<":
         return None
-    fields: dict[str, Any] = {
-        "document_code": code.rstrip("<"),
-        "issuing_state": state.rstrip("<"),
-    }
-    primary, sep, secondary = body.partition("<<")
-    fields["surname"] = primary.replace("<", " ")
-    fields["given_names"] = secondary.replace("<", " ") if sep else ""
-    fields["name_possibly_truncated"] = name[-1] != "<"
-    fields["document_number"] = number.rstrip("<")
-    fields["document_number_check"] = number_cd
-    fields["nationality"] = nationality.rstrip("<")
-    # Placeholders keep the order of the full path; filled below.
-    fields["date_of_birth"] = None
-    fields["date_of_birth_raw"] = birth_raw
-    fields["date_of_birth_check"] = birth_cd
-    sex = l2[20]
-    fields["sex"] = "X" if sex == "<" else sex
-    fields["date_of_expiry"] = None
-    fields["date_of_expiry_raw"] = expiry_raw
-    fields["date_of_expiry_check"] = expiry_cd
+    # Check digits from per-residue sums (ICAO 9303 Part 3, 4.9: weights 7, 3, 1
+    # repeating), so that the composite reuses the fields' sums: a field that
+    # starts at composite offset k is weighed from the (k mod 3)-th weight on.
+    t = l2.encode("ascii").translate(_MOD10_TABLE)
+    a0, a1, a2 = sum(t[0:9:3]), sum(t[1:9:3]), sum(t[2:9:3])
+    b0, b1, b2 = sum(t[13:19:3]), sum(t[14:19:3]), sum(t[15:19:3])
+    c0, c1, c2 = sum(t[21:27:3]), sum(t[22:27:3]), sum(t[23:27:3])
+    if (7 * a0 + 3 * a1 + a2) % 10 != t[9] or (7 * b0 + 3 * b1 + b2) % 10 != t[19] or (7 * c0 + 3 * c1 + c2) % 10 != t[27]:
+        return None
+    # Composite: number+check at offset 0, birth+check at 10, expiry+check at 17.
+    head = 7 * a0 + 3 * a1 + a2 + 7 * t[9] + 3 * b0 + b1 + 7 * b2 + 3 * t[19] + c0 + 7 * c1 + 3 * c2 + t[27]
+    number = l2[0:9].rstrip("<")
+    century = None
+    extra: dict[str, Any] = {}
     if fmt is TD3:
         personal, personal_cd = l2[28:42], l2[42]
+        p0, p1, p2 = sum(t[28:42:3]), sum(t[29:42:3]), sum(t[30:42:3])
         if personal == "<<<<<<<<<<<<<<":
             if personal_cd not in "<0":
                 return None
-        elif personal_cd == "<" or int(personal_cd) != _check_digit(personal):
+        elif personal_cd == "<" or (7 * p0 + 3 * p1 + p2) % 10 != t[42]:
             return None
-        if int(l2[43]) != _check_digit(l2[0:10] + l2[13:20] + l2[21:43]):
+        # personal number at offset 24, its check digit at 38.
+        if (head + 7 * p0 + 3 * p1 + p2 + t[42]) % 10 != t[43]:
             return None
-        fields["personal_number"] = personal.rstrip("<")
-        century = None
         if profile == "prc_passport":
-            if check_document_number(profile, fields["document_number"]):
+            if check_document_number(profile, number):
                 return None
             prc, problems = parse_prc_personal_number(personal)
             if problems:
                 return None
-            fields.update(prc)
-            century = prc.get("birth_century")
-        fields["personal_number_check"] = personal_cd
+            century = prc["birth_century"]
+            extra = prc
+        optional_name, optional = "personal_number", personal.rstrip("<")
+    elif fmt is TD2:
+        o0, o1, o2 = sum(t[28:35:3]), sum(t[29:35:3]), sum(t[30:35:3])
+        if (head + 7 * o0 + 3 * o1 + o2) % 10 != t[35]:  # optional data at offset 24
+            return None
+        optional_name, optional = "optional_data", l2[28:35].rstrip("<")
+    else:
+        optional_name, optional = "optional_data", l2[28:].rstrip("<")
+    birth_raw, expiry_raw = l2[13:19], l2[21:27]
+    if "<" in birth_raw:
+        return None
+    birth = _fast_date(birth_raw, True, reference_date, century)
+    expiry = _fast_date(expiry_raw, False, reference_date, None)
+    if birth is None or expiry is None:
+        return None
+    if birth[0] and reference_date is not None and birth > (reference_date.year, reference_date.month, reference_date.day):
+        return None
+    if birth[0] and expiry[0] and expiry <= birth:
+        return None
+    sex = l2[20]
+    primary, sep, secondary = body.partition("<<")
+    fields: dict[str, Any] = {
+        "document_code": code.rstrip("<"),
+        "issuing_state": state,
+        "surname": primary.replace("<", " "),
+        "given_names": secondary.replace("<", " ") if sep else "",
+        "name_possibly_truncated": name[-1] != "<",
+        "document_number": number,
+        "document_number_check": l2[9],
+        "nationality": nationality,
+        "date_of_birth": f"{birth[0]:04d}-{birth_raw[2:4]}-{birth_raw[4:6]}" if birth[0] else None,
+        "date_of_birth_raw": birth_raw,
+        "date_of_birth_check": l2[19],
+        "sex": "X" if sex == "<" else sex,
+        "date_of_expiry": f"{expiry[0]:04d}-{expiry_raw[2:4]}-{expiry_raw[4:6]}" if expiry[0] else None,
+        "date_of_expiry_raw": expiry_raw,
+        "date_of_expiry_check": l2[27],
+        optional_name: optional,
+    }
+    if extra:
+        fields.update(extra)
+    if fmt is TD3:
+        fields["personal_number_check"] = l2[42]
         fields["composite_check"] = l2[43]
     elif fmt is TD2:
-        if int(l2[35]) != _check_digit(l2[0:10] + l2[13:20] + l2[21:35]):
-            return None
-        fields["optional_data"] = l2[28:35].rstrip("<")
         fields["composite_check"] = l2[35]
-        century = None
-    else:
-        fields["optional_data"] = l2[28:].rstrip("<")
-        century = None
-    birth, reason = parse_date(birth_raw, kind="birth", reference_date=reference_date, century=century)
-    if reason or (birth is not None and reference_date is not None and birth > reference_date):
-        return None
-    expiry, reason = parse_date(expiry_raw, kind="expiry", reference_date=reference_date)
-    if reason or (expiry is not None and birth is not None and expiry <= birth):
-        return None
-    fields["date_of_birth"] = birth.isoformat() if birth else None
-    fields["date_of_expiry"] = expiry.isoformat() if expiry else None
-    if expiry is not None and reference_date is not None:
-        fields["expired"] = expiry < reference_date
+    if expiry[0] and reference_date is not None:
+        fields["expired"] = expiry < (reference_date.year, reference_date.month, reference_date.day)
     fields["profile"] = profile
     validity = _VALIDITY.get(fmt.name)
     if validity is None:
@@ -433,6 +470,17 @@ def decode(
         values), ``field_validity``, ``errors`` (field, 1-based position,
         reason), ``corrections`` and the decoded ``lines``.
     """
+    if not correct and type(lines) in (tuple, list) and len(lines) == 2:
+        # The common case first: two clean lines of a two-line format.
+        l1, l2 = lines
+        if type(l1) is str and type(l2) is str and len(l1) == len(l2) and len(l1) in (44, 36):
+            fmt = (MRVA if l1[0] == "V" else TD3) if len(l1) == 44 else (MRVB if l1[0] == "V" else TD2)
+            profile = profile_of(fmt.name, l1[0:2], l1[2:5] if fmt is TD3 else "")
+            compiled = _compile(fmt, profile)
+            if compiled.patterns[0].fullmatch(l1) and compiled.patterns[1].fullmatch(l2):
+                fast = _decode_valid_two_line(fmt, l1, l2, profile, reference_date)
+                if fast is not None:
+                    return fast
     errors: list[FieldError] = []
     corrections: list[Correction] = []
     work = _split_input(lines, correct, corrections)

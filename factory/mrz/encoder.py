@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from factory.errors import InvalidRecord, MrzError
-from factory.mrz.checkdigit import _check_digit
+from factory.mrz.checkdigit import _MOD10_TABLE, _check_digit
 from factory.mrz.countries import COUNTRY_CODES, is_country_code
 from factory.mrz.dates import format_date
 from factory.mrz.formats import MRVA, MRVB, PRC_CARD, TD1, TD2, TD3, MrzFormat
@@ -170,22 +170,22 @@ def _fast_two_line(
         return None
     number = document_number + "<" * (9 - len(document_number))
     opt = optional + "<" * (optional_length - len(optional))
-    line2 = (
-        number
-        + str(_check_digit(number))
-        + nat
-        + birth
-        + str(_check_digit(birth))
-        + sx
-        + expiry
-        + str(_check_digit(expiry))
-        + opt
-    )
-    if fmt is TD3:
-        line2 += str(_check_digit(opt))
-        line2 += str(_check_digit(line2[0:10] + line2[13:20] + line2[21:43]))
-    elif fmt is TD2:
-        line2 += str(_check_digit(line2[0:10] + line2[13:20] + line2[21:35]))
+    # All check digits from per-residue sums over one translated buffer (ICAO 9303
+    # Part 3, 4.9), the composite reusing the fields' sums (see the decoder).
+    t = (number + birth + expiry + opt).encode("ascii").translate(_MOD10_TABLE)
+    a = 7 * sum(t[0:9:3]) + 3 * sum(t[1:9:3]) + sum(t[2:9:3])
+    b0, b1, b2 = sum(t[9:15:3]), sum(t[10:15:3]), sum(t[11:15:3])
+    c0, c1, c2 = sum(t[15:21:3]), sum(t[16:21:3]), sum(t[17:21:3])
+    nd, bd, ed = a % 10, (7 * b0 + 3 * b1 + b2) % 10, (7 * c0 + 3 * c1 + c2) % 10
+    line2 = f"{number}{nd}{nat}{birth}{bd}{sx}{expiry}{ed}{opt}"
+    if fmt is TD3 or fmt is TD2:
+        o = 7 * sum(t[21::3]) + 3 * sum(t[22::3]) + sum(t[23::3])
+        composite = a + 7 * nd + 3 * b0 + b1 + 7 * b2 + 3 * bd + c0 + 7 * c1 + 3 * c2 + ed + o
+        if fmt is TD3:
+            od = o % 10
+            line2 = f"{line2}{od}{(composite + od) % 10}"  # the personal check digit at offset 38: weight 1
+        else:
+            line2 = f"{line2}{composite % 10}"
     return code + state + name + "<" * (length - len(name)), line2
 
 

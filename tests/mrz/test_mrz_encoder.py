@@ -200,3 +200,41 @@ def test_unknown_date_of_birth_parts_are_fillers():
     assert lines[1][13:19] == "74<<<<"
     result = decode(lines, reference_date=dt.date(2025, 1, 1))
     assert result.valid and result.fields["date_of_birth"] is None
+
+
+def test_fast_path_gives_what_the_checked_path_gives(monkeypatch):
+    import random
+
+    import factory.mrz.encoder as encoder
+
+    rng = random.Random(3)
+    calls = []
+    for _ in range(300):
+        fn = rng.choice([encode_td3, encode_td2, encode_mrva, encode_mrvb])
+        args = dict(
+            document_code=rng.choice(["P", "PO", "I", "V", "VB", "IR"]),
+            issuing_state=rng.choice(["UTO", "D", "CHN", "XXA"]),
+            surname=rng.choice(["SMITH", "VAN DER BERG", "O", "X" * 30]),
+            given_names=rng.choice(["", "ANNA", "JOHN PAUL", "Y" * 12]),
+            document_number=rng.choice(["L898902C3", "X1", "123456789"]),
+            nationality=rng.choice(["UTO", "D", "GBD"]),
+            date_of_birth=rng.choice([dt.date(1974, 8, 12), "7408<<", dt.date(2000, 2, 29)]),
+            sex=rng.choice("FMX"),
+            date_of_expiry=rng.choice([dt.date(2032, 4, 15), "120415"]),
+        )
+        args["personal_number" if fn is encode_td3 else "optional_data"] = rng.choice(["", "ZE184226B", "A1"])
+        calls.append((fn, args))
+
+    def run():
+        out = []
+        for fn, args in calls:
+            try:
+                out.append(fn(**args))
+            except (MrzError, InvalidRecord) as err:
+                out.append(str(err))
+        return out
+
+    fast = run()
+    monkeypatch.setattr(encoder, "_fast_two_line", lambda *a: None)
+    assert run() == fast
+    assert sum(isinstance(x, tuple) for x in fast) > 50
