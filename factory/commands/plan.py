@@ -118,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
     cal = build_calendar(config.calendar)
     queue, deadlines = queue_from_applications(applications, config, cal, today=today)
     day_zero = plan_day_zero(cal, today)
-    report = build_report(config, cal, queue, deadlines.production_day, day_zero, today=today, args=args)
+    accepted_today = sum(1 for a in applications if a.accepted_at.astimezone(config.line.tz).date() == today)
+    report = build_report(
+        config, cal, queue, deadlines.production_day, day_zero, today=today, args=args, accepted_today=accepted_today
+    )
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
@@ -136,7 +139,7 @@ def _horizon(config: Config, queue, line_capacity_per_day: np.ndarray, available
     return min(days, _MAX_HORIZON_DAYS, available)
 
 
-def build_report(config, cal, queue, production_day, day_zero, *, today, args) -> dict[str, Any]:
+def build_report(config, cal, queue, production_day, day_zero, *, today, args, accepted_today=0) -> dict[str, Any]:
     """The plan, overtime and forecast as JSON-ready data."""
     available = len(cal.working_ordinals) - day_zero
     probe = line_arrays(config.line, _plan_dates(cal, day_zero, 1), down=args.down)
@@ -165,6 +168,8 @@ def build_report(config, cal, queue, production_day, day_zero, *, today, args) -
             "jobs": int(members.sum()),
             "capacity": int(load.capacity[p].sum()),
             "overdue": int(load.overdue[p]),
+            # Overdue because the time limit cannot hold the downstream days (urgent with mail), not the backlog.
+            "late_on_arrival": int((members & (queue.deadline_day < 0) & (queue.deadline_day < queue.effective_day)).sum()),
             "late": int((plan.late & members).sum()),
             "min_late": int(load.min_late[p]),
             "feasible": bool(load.feasible[p]),
@@ -211,11 +216,11 @@ def build_report(config, cal, queue, production_day, day_zero, *, today, args) -
         "days": rows,
         "late": late,
         "at_risk": at_risk,
-        "forecast": _forecast(config, cal, queue, day_zero, args),
+        "forecast": _forecast(config, cal, queue, day_zero, args, accepted_today=accepted_today, today=today),
     }
 
 
-def _forecast(config, cal, queue, day_zero, args) -> dict[str, Any]:
+def _forecast(config, cal, queue, day_zero, args, *, accepted_today: int, today: dt.date) -> dict[str, Any]:
     available = len(cal.working_ordinals) - day_zero
     days = min(args.forecast_days, available)
     dates = _plan_dates(cal, day_zero, days)
@@ -224,6 +229,9 @@ def _forecast(config, cal, queue, day_zero, args) -> dict[str, Any]:
         return {"days": 0, "note": "no queue to take the mix of document types and lead times from"}
     factors = np.array([(p.volume_factor if (p := config.seasons.peak_on(d)) else 1.0) for d in dates])
     intake = config.seasons.normal_daily_intake * factors
+    if dates[0] == today:
+        # Applications already taken today are in the queue: only the rest of today's intake is to come.
+        intake[0] = max(0.0, intake[0] - accepted_today)
     arrivals = expected_arrivals(intake, mix)
     backlog = backlog_by_deadline(queue, days)
     out: dict[str, Any] = {
@@ -277,12 +285,18 @@ def print_report(report: dict[str, Any]) -> None:
             f"{'yes' if p['feasible'] else 'NO':>8}  {_date_label(p['deadlines_break']):<16} "
             f"{p['overtime_hours']:>8.2f}h {p['overtime_max_hours_per_day']:>6.2f}h {p['late_even_with_overtime']:>16}\n"
         )
+    on_arrival = {name: p["late_on_arrival"] for name, p in report["pools"].items() if p["late_on_arrival"]}
+    if on_arrival:
+        listed = ", ".join(f"{name} {count}" for name, count in on_arrival.items())
+        out(f"overdue on arrival (the time limit cannot hold the dispatch and mail days): {listed}\n")
     out("\n")
     out(f"{'date':<15} {'pool':<8} {'due':>7} {'cum due':>8} {'capacity':>8} {'cum cap':>8} {'planned':>8} {'shift':>6} {'overtime':>9}\n")
     for row in report["days"]:
         if not (row["demand"] or row["planned"] or row["overtime_hours"]):
             continue
-        flag = "  <- breaks" if row["cumulative_demand"] > row["cumulative_capacity"] else ""
+        # Breaks as in the pool summary: a job not yet overdue can no longer make its deadline.
+        fresh = row["cumulative_demand"] - report["pools"][row["pool"]]["overdue"]
+        flag = "  <- breaks" if fresh > row["cumulative_capacity"] else ""
         out(
             f"{_date_label(row['date']):<15} {row['pool']:<8} {row['demand']:>7} {row['cumulative_demand']:>8} "
             f"{row['capacity']:>8} {row['cumulative_capacity']:>8} {row['planned']:>8} {row['shift_hours']:>5.1f}h "
