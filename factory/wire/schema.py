@@ -1,0 +1,284 @@
+"""Every message of the pipeline: one frozen dataclass per kind, and the protocol version.
+
+A frame is a msgpack map ``{v, kind, msg_id, sent_at, body}`` (``docs/wire.md``);
+``body`` holds the fields of the kind's dataclass. Adding an optional field
+with a default keeps ``WIRE_VERSION``; renaming, removing or re-meaning one
+bumps it and adds an upgrade to ``upgrade.py``.
+
+Who sends what:
+
+=====================  ====================  ==============================================
+kind                   direction             meaning
+=====================  ====================  ==============================================
+hello                  station → controller  I am this station (role, id, slots); first message
+welcome                controller → station  registered; the heartbeat interval and liveness
+refused                controller → station  not registered (unknown machine, wrong key) ; stop
+reregister             controller → station  I do not know you (I restarted): say hello again
+heartbeat              both                  I am alive (stations add their device state)
+credit                 station → controller  n more free slots (jobs, or QA batches)
+job_offer              controller → printer  print this (job id, attempt, record); committed first
+job_accepted           printer → controller  the device accepted it (and took this blank)
+job_refused            printer → controller  the device refused it before taking a blank
+job_done               printer → controller  executed or failed, with the blank serial
+reconcile              controller → printer  these jobs are yours in the ledger: what became of them?
+reconcile_report       printer → controller  the device's job log says ...
+qa_batch               controller → QA       check these printed documents
+qa_verdicts            QA → controller       one verdict per document of a batch
+intake                 client → controller   store these application records
+intake_reply           controller → client   what was stored, and why the rest was not
+control                controller → printer  pause, resume or drain the machine
+=====================  ====================  ==============================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = [
+    "WIRE_VERSION",
+    "ROLES",
+    "RECONCILE_OUTCOMES",
+    "CONTROL_ACTIONS",
+    "Message",
+    "Hello",
+    "Welcome",
+    "Refused",
+    "Reregister",
+    "Heartbeat",
+    "Credit",
+    "JobOffer",
+    "JobAccepted",
+    "JobRefused",
+    "JobDone",
+    "JobRef",
+    "Reconcile",
+    "ReconcileItem",
+    "ReconcileReport",
+    "QaItem",
+    "QaBatch",
+    "QaVerdict",
+    "QaVerdicts",
+    "IntakeRequest",
+    "IntakeReply",
+    "Control",
+    "KINDS",
+]
+
+WIRE_VERSION = 1
+"""The protocol version every frame carries in ``v``; ``docs/wire.md`` states it too."""
+
+ROLES = ("printer", "qa", "intake")
+RECONCILE_OUTCOMES = ("not_accepted", "pending", "printed", "failed", "unknown")
+"""What a device's job log says of a job: never received it; accepted, not finished; printed; failed; cannot tell."""
+CONTROL_ACTIONS = ("pause", "resume", "drain")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Base of every message kind; ``kind`` is the frame's ``kind``."""
+
+    kind: ClassVar[str] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hello(Message):
+    kind: ClassVar[str] = "hello"
+    role: str
+    """printer, qa or intake."""
+    station: str
+    """Machine id (P01, B03), QA station or intake client; must be the name of the CURVE key used."""
+    incarnation: str
+    """Random per process start: tells a restarted station from a reconnecting one."""
+    slots: int = 0
+    """Device slots (printer) or batches (QA) it can hold at once."""
+    pid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome(Message):
+    kind: ClassVar[str] = "welcome"
+    controller: str
+    """The controller's incarnation."""
+    heartbeat_s: float = 1.0
+    liveness: int = 3
+    """Heartbeats a peer may miss before it is taken for dead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refused(Message):
+    kind: ClassVar[str] = "refused"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reregister(Message):
+    kind: ClassVar[str] = "reregister"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat(Message):
+    kind: ClassVar[str] = "heartbeat"
+    state: str = ""
+    """The device's state: Idle, Busy, Pausing, Paused, Stopping, Offline, Fault (empty from the controller)."""
+    blanks_left: int = -1
+    """Blanks in the device's stock (-1: not known)."""
+    in_flight: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Credit(Message):
+    kind: ClassVar[str] = "credit"
+    slots: int
+    """How many more jobs (or QA batches) the station can take now."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobOffer(Message):
+    kind: ClassVar[str] = "job_offer"
+    job_id: str
+    attempt: int
+    record: dict[str, Any]
+    """The validated application record (JSON form)."""
+    green: bool = False
+    lease_expires_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class JobAccepted(Message):
+    kind: ClassVar[str] = "job_accepted"
+    job_id: str
+    attempt: int
+    blank_serial: str = ""
+    """The blank the device took, when it says so at acceptance (else in job_done)."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobRefused(Message):
+    kind: ClassVar[str] = "job_refused"
+    job_id: str
+    attempt: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobDone(Message):
+    kind: ClassVar[str] = "job_done"
+    job_id: str
+    attempt: int
+    ok: bool
+    """True: executed, a document is on ``blank_serial``; false: failed, that blank is spoiled."""
+    blank_serial: str = ""
+    reason: str = ""
+    page: str = ""
+    """Path of the printed page image, when the device wrote one."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobRef:
+    """An item of a list inside a message (not a frame of its own)."""
+
+    job_id: str
+    attempt: int
+    state: str = ""
+    blank_serial: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reconcile(Message):
+    kind: ClassVar[str] = "reconcile"
+    jobs: tuple[JobRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileItem:
+    """An item of a list inside a message (not a frame of its own)."""
+
+    job_id: str
+    attempt: int
+    outcome: str
+    """One of ``RECONCILE_OUTCOMES``."""
+    blank_serial: str = ""
+    reason: str = ""
+    page: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport(Message):
+    kind: ClassVar[str] = "reconcile_report"
+    items: tuple[ReconcileItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QaItem:
+    """An item of a list inside a message (not a frame of its own)."""
+
+    job_id: str
+    attempt: int
+    record: dict[str, Any]
+    """The record as printed: document number, issue and expiry dates bound."""
+    blank_serial: str = ""
+    page: str = ""
+    machine: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QaBatch(Message):
+    kind: ClassVar[str] = "qa_batch"
+    batch_id: str
+    items: tuple[QaItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QaVerdict:
+    """An item of a list inside a message (not a frame of its own)."""
+
+    job_id: str
+    attempt: int
+    passed: bool
+    checks: dict[str, bool] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QaVerdicts(Message):
+    kind: ClassVar[str] = "qa_verdicts"
+    batch_id: str
+    verdicts: tuple[QaVerdict, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRequest(Message):
+    kind: ClassVar[str] = "intake"
+    request_id: str
+    records: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeReply(Message):
+    kind: ClassVar[str] = "intake_reply"
+    request_id: str
+    added: int = 0
+    already_present: int = 0
+    rejected: tuple[dict[str, Any], ...] = ()
+    """One map per rejected row: where, application_id, errors (list of {field, reason})."""
+    error: str = ""
+    """Set when the whole request failed (e.g. the calendar does not cover a year)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Control(Message):
+    kind: ClassVar[str] = "control"
+    action: str
+    """One of ``CONTROL_ACTIONS``."""
+
+
+KINDS: dict[str, type[Message]] = {
+    cls.kind: cls
+    for cls in (
+        Hello, Welcome, Refused, Reregister, Heartbeat, Credit, JobOffer, JobAccepted, JobRefused, JobDone,
+        Reconcile, ReconcileReport, QaBatch, QaVerdicts, IntakeRequest, IntakeReply, Control,
+    )
+}
+"""Frame kinds -> message class (nested item classes are not frames)."""
