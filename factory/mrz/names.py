@@ -375,6 +375,7 @@ def parse_name(field_text: str) -> tuple[str, str, bool]:
 # plus 'A'. The PRC uses this for Chinese characters in the MRZ.
 _HEX_TO_LETTER = str.maketrans("0123456789abcdef", "ABCDEFGHIJKLMNOP")
 _LETTER_TO_HEX = str.maketrans("ABCDEFGHIJKLMNOP", "0123456789abcdef")
+_HEX_LETTERS = re.compile(r"[A-P]*")
 
 
 def gbk_letters(text: str, *, field: str = "name_cn") -> str:
@@ -413,7 +414,7 @@ def gbk_letters_to_text(letters: str, *, field: str = "name_cn") -> str:
         When ``letters`` holds a letter outside A-P, an odd number of hex
         digits, or bytes that are not GBK.
     """
-    if not re.fullmatch(r"[A-P]*", letters) or len(letters) % 2:
+    if not _HEX_LETTERS.fullmatch(letters) or len(letters) % 2:
         raise MrzError(field, "is not GBK hex written A-P", letters)
     raw = bytes.fromhex(letters.translate(_LETTER_TO_HEX))
     try:
