@@ -274,7 +274,7 @@ def _date_label(iso: str | None) -> str:
 def print_report(report: dict[str, Any]) -> None:
     out = sys.stdout.write
     out(
-        f"Plan for {report['today']}: {report['days_planned']} working days from "
+        f"Plan for {report['today']}: {report['days_planned']} working day{'s' if report['days_planned'] != 1 else ''} from "
         f"{_date_label(report['first_plan_day'])}, {report['shifts']} shifts\n\n"
     )
     header = f"{'pool':<8} {'machines':>8} {'jobs':>8} {'overdue':>7} {'late':>7} {'feasible':>8}  {'deadlines break':<16} {'overtime':>9} {'max/day':>7} {'late w/ overtime':>16}\n"
