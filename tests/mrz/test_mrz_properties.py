@@ -34,12 +34,16 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"
 
 
+def _years(day: dt.date, years: int) -> dt.date:
+    return day.replace(year=day.year + years, day=min(day.day, 28) if day.month == 2 else day.day)
+
+
 @st.composite
 def dates(draw, reference: dt.date):
     """A date of birth before ``reference`` and an expiry within 50 years of it, after the birth."""
-    birth = draw(st.dates(min_value=max(dt.date(1900, 1, 1), reference.replace(year=reference.year - 99)), max_value=reference))
-    low = max(birth + dt.timedelta(days=1), reference.replace(year=reference.year - 49))
-    expiry = draw(st.dates(min_value=low, max_value=reference.replace(year=reference.year + 49)))
+    birth = draw(st.dates(min_value=max(dt.date(1900, 1, 1), _years(reference, -99)), max_value=reference))
+    low = max(birth + dt.timedelta(days=1), _years(reference, -49))
+    expiry = draw(st.dates(min_value=low, max_value=_years(reference, 49)))
     return birth, expiry
 
 
@@ -204,6 +208,8 @@ def test_any_single_change_in_a_permit_line_is_detected(case, col, char):
     (line,) = encode_record(record)
     if line[col] == char or col < 2:
         return
+    if col == 2 and char.isalpha() and (char_value(char) - char_value(line[col])) % 10 == 0:
+        return  # the number's letter: C and M (12, 22) weigh the same mod 10
     result = decode((line[:col] + char + line[col + 1 :],), reference_date=reference)
-    # Every position after the code is a digit or a separator: every change is caught.
+    # Every other position is a digit or a separator: every change is caught.
     assert not result.valid
