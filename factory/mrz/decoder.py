@@ -8,9 +8,10 @@ holds a known class of character):
 
 - a letter in a digit-only position: O Q D → 0, I → 1, Z → 2, S → 5, G → 6, B → 8;
 - a digit in a letter-only position: 0 → O, 1 → I, 2 → Z, 5 → S, 6 → G, 8 → B;
-- K where only a filler can stand (a separator, the sex or a check digit
-  position, or inside the filler run that ends a name or a number), since
-  OCR reads ``<`` as K more than anything else;
+- K where a filler may stand but a letter may not (the PRC card separators,
+  the sex, a date of birth, an optional check digit), and K inside the filler
+  run that ends a name or a number, since OCR reads ``<`` as K more than
+  anything else;
 - lower-case letters, and a line one or two fillers too long or too short
   (the filler run is shortened or lengthened).
 

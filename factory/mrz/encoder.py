@@ -207,11 +207,12 @@ def _encode_two_line(
 ) -> tuple[str, str]:
     optional_name = "personal_number" if fmt is TD3 else "optional_data"
     optional_length = _OPTIONAL_LENGTH[fmt.name]
-    if type(document_number) is str and type(surname) is str and type(given_names) is str:
+    if {type(document_code), type(issuing_state), type(surname), type(given_names), type(document_number),
+            type(nationality), type(sex), type(optional)} == {str}:
         lines = _fast_two_line(
             fmt, document_code, issuing_state, surname, given_names, document_number, nationality,
             date_of_birth, sex, date_of_expiry, optional, optional_length,
-        )  # fmt: skip
+        )
         if lines is not None:
             return lines
     errors = _Errors(field_names)
