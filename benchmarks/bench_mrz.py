@@ -6,6 +6,11 @@
 
 ``make bench`` runs them with ``--benchmark-enable``; under the default
 ``--benchmark-disable`` each runs once on a small slice, as a plain test.
+
+The TD3 comparison is timed in process CPU time (``time.process_time``): the
+machine is shared (2 cores, other test runs), and wall-clock rounds of the two
+packages taken seconds apart see different loads; CPU time compares the work
+each does. The check-digit goal is elapsed time, as QA experiences it.
 """
 
 from __future__ import annotations
@@ -88,16 +93,16 @@ def _size(benchmark, items):
     return items if not benchmark.disabled else items[:SMOKE]
 
 
-@pytest.mark.benchmark(group="mrz")
+@pytest.mark.benchmark(group="mrz", timer=time.process_time)
 def test_td3_encode_decode_ours(benchmark, td3_records):
     records = _size(benchmark, td3_records)
-    valid = benchmark.pedantic(_ours, args=(records,), rounds=5, iterations=1, warmup_rounds=1)
+    valid = benchmark.pedantic(_ours, args=(records,), rounds=10, iterations=1, warmup_rounds=1)
     assert valid == len(records)
     if not benchmark.disabled:
         _MEANS["ours"] = benchmark.stats.stats.mean
 
 
-@pytest.mark.benchmark(group="mrz")
+@pytest.mark.benchmark(group="mrz", timer=time.process_time)
 def test_td3_encode_decode_mrz_package(benchmark, td3_records):
     pytest.importorskip("mrz")
     records = _size(benchmark, td3_records)
@@ -115,9 +120,9 @@ def test_td3_encode_decode_mrz_package(benchmark, td3_records):
 
 
 def _timed(fn, *args) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     fn(*args)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +147,7 @@ def test_vectorized_check_digits_1m(benchmark, fields_1m):
         assert mean < CHECK_DIGITS_GOAL_S
 
 
-@pytest.mark.benchmark(group="mrz")
+@pytest.mark.benchmark(group="mrz", timer=time.process_time)
 def test_prc_passport_records_encode_decode(benchmark, td3_records):
     """encode_record (GBK personal number, profile checks) + decode: the path the
     page renderer and QA take. Records carry their pinyin (records.py derives it

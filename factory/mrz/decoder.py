@@ -34,7 +34,7 @@ from factory.mrz.dates import parse_date
 from factory.mrz.formats import MRVA, MRVB, PRC_CARD, TD1, TD2, TD3, MrzFormat
 from factory.mrz.names import parse_name
 from factory.mrz.profiles import PROFILE_KINDS, check_document_number, parse_prc_personal_number, profile_of
-from factory.mrz.results import Correction, DecodeResult, FieldError
+from factory.mrz.results import Correction, DecodeResult, FieldError, _valid_result
 
 __all__ = ["decode", "detect_format"]
 
@@ -416,7 +416,7 @@ def _decode_valid_two_line(
     validity = _VALIDITY.get(fmt.name)
     if validity is None:
         validity = _VALIDITY[fmt.name] = {spec.name: True for spec in fmt.fields}
-    return DecodeResult(True, fmt.name, fields["document_code"], fields, dict(validity), (), (), (l1, l2))
+    return _valid_result(fmt.name, fields["document_code"], fields, dict(validity), (l1, l2))
 
 
 _COVERED: dict[str, frozenset[str]] = {}

@@ -327,6 +327,15 @@ def encode_td3(
     InvalidRecord
         For several bad inputs; ``err.errors`` lists each MrzError.
     """
+    if {type(document_code), type(issuing_state), type(surname), type(given_names), type(document_number),
+            type(nationality), type(sex), type(personal_number)} == {str}:
+        # Straight to the fast path: passports are encoded by the batch.
+        lines = _fast_two_line(
+            TD3, document_code, issuing_state, surname, given_names, document_number, nationality,
+            date_of_birth, sex, date_of_expiry, personal_number, 14,
+        )
+        if lines is not None:
+            return lines
     return _encode_two_line(
         TD3,
         document_code=document_code,

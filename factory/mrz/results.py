@@ -136,3 +136,18 @@ class DecodeResult:
             "name_cn": "name_cn_prefix",
         }
         return {out: f[key] for key, out in mapping.items() if key in f}
+
+
+_NEW = object.__new__
+_SLOTS = tuple(DecodeResult.__dict__[name].__set__ for name in (
+    "valid", "format", "document_code", "fields", "field_validity", "errors", "corrections", "lines"
+))
+
+
+def _valid_result(format_name: str, document_code: str, fields: dict, validity: dict, lines: tuple) -> DecodeResult:
+    """A valid DecodeResult, built through the slots: a frozen dataclass's __init__
+    goes through object.__setattr__ field by field, and QA decodes by the batch."""
+    result = _NEW(DecodeResult)
+    for setter, value in zip(_SLOTS, (True, format_name, document_code, fields, validity, (), (), lines)):
+        setter(result, value)
+    return result
