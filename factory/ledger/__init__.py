@@ -14,6 +14,7 @@ Never imports zmq: the pipeline moves messages, the ledger keeps the work.
 """
 
 from factory.ledger.audit import AuditReport, Finding, audit_ledger, audit_rows
+from factory.ledger.decide import Request, decide
 from factory.ledger.intake import Admission, Rejection, canonical_json, prepare_intake, read_jsonl
 from factory.ledger.shifts import ShiftClock, shift_clock
 from factory.ledger.states import (
@@ -63,6 +64,8 @@ __all__ = [
     "ShiftClock",
     "shift_clock",
     "Ledger",
+    "Request",
+    "decide",
     "Change",
     "IntakeResult",
     "QueuedJob",

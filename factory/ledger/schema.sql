@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     reason           TEXT,
     ended_at         REAL,
     page             TEXT,                        -- printed page image, when the device wrote one
+    issued_on        TEXT,                        -- date of issue printed on the document (YYYY-MM-DD)
     PRIMARY KEY (application_id, attempt)
 ) WITHOUT ROWID;
 

@@ -88,6 +88,8 @@ class Event(StrEnum):
     """The device accepted the job; the blank it took may be named now or at the end."""
     LEASE_EXPIRED = "lease_expired"
     """The worker vanished and did not come back to reconcile within the lease."""
+    DEVICE_UNKNOWN = "device_unknown"
+    """The device's job log cannot say what became of the job (log lost, device unreachable)."""
     DEVICE_EXECUTED = "device_executed"
     DEVICE_FAILED = "device_failed"
     RECONCILED_PRINTED = "reconciled_printed"
@@ -126,6 +128,8 @@ TRANSITIONS: Mapping[tuple[JobState, Event], JobState] = MappingProxyType({
     (S.PRINTING, E.DEVICE_EXECUTED): S.PRINTED,
     (S.PRINTING, E.DEVICE_FAILED): S.SPOILED,
     (S.PRINTING, E.LEASE_EXPIRED): S.NEEDS_RECONCILE,
+    (S.LEASED, E.DEVICE_UNKNOWN): S.NEEDS_RECONCILE,
+    (S.PRINTING, E.DEVICE_UNKNOWN): S.NEEDS_RECONCILE,
     (S.PRINTING, E.RECONCILED_NOT_PRINTED): S.QUEUED,
     (S.NEEDS_RECONCILE, E.RECONCILED_PRINTED): S.PRINTED,
     (S.NEEDS_RECONCILE, E.RECONCILED_SPOILED): S.SPOILED,

@@ -31,24 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from factory.errors import InvalidField, InvalidRecord, LedgerError, StaleState
+from factory.ledger.decide import AppRow, BlankRow, Change, Decision, Request, UnknownApplication, decide
 from factory.ledger.intake import Admission, Rejection
 from factory.ledger.shifts import ShiftClock
-from factory.ledger.states import (
-    BLANK_EFFECTS,
-    BLANK_TRANSITIONS,
-    VOID_REASONS,
-    BlankState,
-    Event,
-    JobState,
-    next_blank_state,
-    next_state,
-)
+from factory.ledger.states import BlankState, Event, JobState, next_blank_state
 from factory.records import FREE_MAIL_AGE, age_on
 
 __all__ = [
     "SCHEMA_VERSION",
     "UnknownApplication",
     "Change",
+    "Request",
     "IntakeResult",
     "QueuedJob",
     "InFlightJob",
@@ -58,25 +51,6 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 _UTC_SHIFTS = ShiftClock(timezone="UTC", start=dt.time(0, 0))
-
-
-class UnknownApplication(LedgerError):
-    def __init__(self, application_id: str) -> None:
-        self.application_id = application_id
-        super().__init__(f"{application_id}: not in the ledger")
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One applied transition."""
-
-    application_id: str
-    event: str
-    from_state: str
-    to_state: str
-    attempt: int
-    machine: str | None
-    blank_serial: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,26 +91,18 @@ class PrintedJob:
     """The record, JSON text."""
     page: str | None
     """Path of the printed page image, when the device wrote one."""
+    printed_at: float | None
+    """Unix seconds the device reported the print."""
+    issued_on: str | None
+    """Date of issue the device printed, when it said."""
 
 
-_CLEAR_LEASE, _SET_LEASE, _KEEP_LEASE = 0, 1, 2
-_EVENTS = {e.value: e for e in Event}
-_IN_FLIGHT = (JobState.LEASED, JobState.PRINTING)
-_BLANK_SOURCES = {
-    to: ", ".join(f"'{s.value}'" for s, tos in BLANK_TRANSITIONS.items() if to in tos) for to in BlankState
-    if any(to in tos for tos in BLANK_TRANSITIONS.values())
-}
-_ATTEMPT_EVENTS = frozenset({
-    Event.REFUSED, Event.NOT_ACCEPTED, Event.LEASE_EXPIRED, Event.DEVICE_EXECUTED,
-    Event.DEVICE_FAILED, Event.RECONCILED_PRINTED, Event.RECONCILED_SPOILED, Event.RECONCILED_NOT_PRINTED,
-})
+_CHUNK = 500
 
 
-def _void_reason(event: str, reason: str | None) -> str:
-    """The blank's void reason: the one given when it is a known reason, else the event's default."""
-    if reason in VOID_REASONS:
-        return reason
-    return {Event.REJECTED: "qa_reject", Event.DEVICE_FAILED: "jam"}.get(event, "device_fault")
+def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 class Ledger:
@@ -301,6 +267,7 @@ class Ledger:
         reason: str | None = None,
         lease_s: float | None = None,
         page: str | None = None,
+        issued_on: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> Change:
         """Apply one event to one application; returns the change.
@@ -321,148 +288,148 @@ class Ledger:
             Lease length for ``leased`` (seconds from ``now``; default 60).
         page : str, optional
             Path of the printed page image (``device_executed``).
+        issued_on : str, optional
+            Date of issue the device printed, YYYY-MM-DD.
 
         Raises
         ------
-        UnknownApplication, IllegalTransition, StaleState, LedgerError
+        UnknownApplication, IllegalTransition, StaleState, LedgerError, InvalidField
             Raised before anything is written: a refused change leaves no trace.
         """
-        if self._depth:
-            return self._apply(application_id, event, station, now, attempt, machine, blank_serial, reason,
-                               lease_s, page, detail)
-        with self.transaction():
-            return self._apply(application_id, event, station, now, attempt, machine, blank_serial, reason,
-                               lease_s, page, detail)
+        request = Request(application_id, (event,), station, attempt, machine, blank_serial, reason, lease_s, page,
+                          issued_on, detail)
+        result = self.apply_batch([request], now=now)[0]
+        if isinstance(result, Exception):
+            raise result
+        return result[-1]
 
-    def _apply(self, application_id, event, station, now, attempt, machine, blank_serial, reason, lease_s, page,
-               detail) -> Change:
-        # Checks first (reads only), then writes whose own guards cannot fail under our write lock:
-        # a refused change therefore never leaves half its rows inside a batch.
+    def read_rows(self, ids: Iterable[str]) -> dict[str, AppRow]:
+        """Application id -> its current row (state, version, attempt, machine, blank, lease), for those present.
+
+        Read inside a write transaction, the rows can be handed to ``apply_batch``
+        (``rows=``) so that it does not read them again.
+        """
+        return {r[0]: AppRow(*r[1:]) for r in self._by_ids(
+            "SELECT application_id, state, version, attempt, machine, blank_serial, lease_expires_at"
+            " FROM applications WHERE application_id IN ({marks})", ids)}
+
+    def apply_batch(
+        self, requests: Sequence[Request], *, now: float, rows: Mapping[str, AppRow] | None = None
+    ) -> list[list[Change] | Exception]:
+        """Apply many requests in one transaction (the caller's, or a new one).
+
+        Reads every row they touch in a few queries (or takes ``rows`` read in
+        this same transaction), decides in ``decide.decide`` (pure), writes with
+        one ``executemany`` per table. Returns, per request, its changes or the
+        error that refused it (that request wrote nothing).
+
+        Raises
+        ------
+        LedgerError
+            Only when the database itself fails or a write guard finds a row
+            moved under the write lock (the whole transaction is then rolled back).
+        """
+        if not requests:
+            return []
+        if self._depth:
+            return self._apply_batch(requests, now, rows)
+        if rows is not None:
+            raise LedgerError("rows= is only valid inside the transaction that read them")
+        with self.transaction():
+            return self._apply_batch(requests, now, None)
+
+    def _apply_batch(self, requests: Sequence[Request], now: float, rows: Mapping[str, AppRow] | None
+                     ) -> list[list[Change] | Exception]:
         db = self._db
         try:
-            row = db.execute(
-                "SELECT state, version, attempt, machine, blank_serial FROM applications WHERE application_id = ?",
-                (application_id,),
-            ).fetchone()
-            if row is None:
-                raise UnknownApplication(application_id)
-            state, version, current_attempt, current_machine, current_blank = row
-            if attempt is not None and attempt != current_attempt:
-                raise StaleState(application_id, f"attempt {attempt} (it is at attempt {current_attempt})")
-            to = next_state(state, event, job_id=application_id)
-            event = _EVENTS[event]
-
-            new_attempt, new_machine, blank = current_attempt, current_machine, current_blank
-            lease_mode, lease = (_KEEP_LEASE if to in _IN_FLIGHT else _CLEAR_LEASE), None
-            if event is Event.LEASED:
-                if not machine:
-                    raise InvalidField("machine", "is required to lease a job")
-                new_attempt, new_machine, blank = current_attempt + 1, machine, None
-                lease_mode, lease = _SET_LEASE, now + (lease_s if lease_s is not None else 60.0)
-            elif event is Event.REQUEUED:
-                blank = None
-
-            blank_to = BLANK_EFFECTS.get(event)
-            blank_moved = blank_shift = None
-            if blank_to is not None:
-                if blank_serial and current_blank and blank_serial != current_blank:
-                    raise LedgerError(f"{application_id}: the device reports blank {blank_serial}, "
-                                      f"but {current_blank} was bound")
-                serial = current_blank or blank_serial
-                if serial is None and blank_to is BlankState.ISSUED:
-                    raise InvalidField("blank_serial", f"is required for {event} (a document needs its blank)")
-                if serial:
-                    if current_blank is None and blank_to is not BlankState.BOUND:
-                        # The device named the blank only at the end (or on reconcile): it was taken first.
-                        self._move_blank(serial, BlankState.BOUND, application_id, new_attempt, new_machine, now,
-                                         None, station)
-                    void_reason = _void_reason(event, reason) if blank_to is BlankState.VOIDED else None
-                    blank_shift = self._move_blank(serial, blank_to, application_id, new_attempt, new_machine, now,
-                                                   void_reason, station)
-                    blank_moved = serial
-                    blank = serial if blank_to in (BlankState.BOUND, BlankState.ISSUED) else None
-
-            cursor = db.execute(
-                "UPDATE applications SET state = ?, version = ?, attempt = ?, machine = ?,"
-                " lease_expires_at = CASE ? WHEN 0 THEN NULL WHEN 1 THEN ? ELSE lease_expires_at END,"
-                " blank_serial = ?, updated_at = ? WHERE application_id = ? AND state = ? AND version = ?",
-                (to.value, version + 1, new_attempt, new_machine, lease_mode, lease, blank, now, application_id,
-                 state, version),
-            )
-            if cursor.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; kept as the optimistic guard
-                raise StaleState(application_id, state)
-            if event is Event.LEASED:
-                db.execute(
-                    "INSERT INTO attempts (application_id, attempt, machine, leased_at, lease_expires_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (application_id, new_attempt, new_machine, now, lease),
-                )
-            elif event in _ATTEMPT_EVENTS:
-                db.execute(
-                    "UPDATE attempts SET outcome = ?, reason = COALESCE(?, reason),"
-                    " blank_serial = COALESCE(?, blank_serial), ended_at = ?, page = COALESCE(?, page)"
-                    " WHERE application_id = ? AND attempt = ?",
-                    (event.value, reason, blank_moved, now, page, application_id, new_attempt),
-                )
-            db.execute(
-                "INSERT INTO events (at, station, kind, subject, seq, event, from_state, to_state, machine, attempt,"
-                " blank_serial, blank_state, shift, reason, detail) VALUES (?, ?, 'application', ?, ?, ?, ?, ?, ?,"
-                " ?, ?, ?, ?, ?, ?)",
-                (now, station, application_id, version + 1, event.value, state, to.value,
-                 new_machine if new_attempt else None, new_attempt or None, blank_moved,
-                 blank_to.value if blank_moved else None, blank_shift, reason,
-                 json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None),
-            )
+            if rows is None:
+                apps = self.read_rows(r.application_id for r in requests)
+            else:
+                apps = rows
+            serials = {r.blank_serial for r in requests if r.blank_serial}
+            serials.update(a.blank_serial for a in apps.values() if a.blank_serial)
+            blanks: dict[str, BlankRow] = {}
+            for chunk in _chunks(sorted(serials)):
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute(
+                    "SELECT blank_serial, state, version, machine, shift, application_id, attempt, reason"
+                    f" FROM blanks WHERE blank_serial IN ({marks})", chunk,
+                ):
+                    blanks[row[0]] = BlankRow(*row[1:])
+            decision = decide(requests, apps, blanks, now=now, shift=self.shifts.shift_of(now))
+            self._write(decision, now)
         except sqlite3.Error as err:
             raise LedgerError(f"{self.path}: {err}") from err
-        return Change(application_id, event.value, state, to.value, new_attempt, new_machine, blank_moved)
+        return decision.results
 
-    def _move_blank(self, serial: str, to: BlankState, application_id: str | None, attempt: int | None,
-                    machine: str | None, now: float, reason: str | None, station: str) -> str | None:
-        """Move a blank, guarded by its allowed from-states; returns the shift it was taken in.
-
-        Only the guard decides (one statement); the state is read back only to
-        explain a refusal, which writes nothing.
-        """
+    def _write(self, decision: Decision, now: float) -> None:
         db = self._db
-        if to is BlankState.VOIDED and reason not in VOID_REASONS:
-            raise LedgerError(f"blank {serial}: void reason must be one of {', '.join(VOID_REASONS)} (got {reason!r})")
-        if to is BlankState.BOUND:
-            shift = self.shifts.shift_of(now)
-            cursor = db.execute(
-                "INSERT INTO blanks (blank_serial, state, version, machine, shift, application_id, attempt, reason,"
-                " updated_at) VALUES (?, 'bound', 1, ?, ?, ?, ?, NULL, ?) ON CONFLICT (blank_serial) DO UPDATE SET"
-                " state = 'bound', version = blanks.version + 1, machine = excluded.machine, shift = excluded.shift,"
-                " application_id = excluded.application_id, attempt = excluded.attempt, reason = NULL,"
-                " updated_at = excluded.updated_at WHERE blanks.state IN ('in_stock', 'returned')",
-                (serial, machine, shift, application_id, attempt, now),
+        if decision.apps:
+            cursor = db.executemany(
+                "UPDATE applications SET state = ?, version = ?, attempt = ?, machine = ?, blank_serial = ?,"
+                " lease_expires_at = ?, updated_at = ? WHERE application_id = ? AND state = ? AND version = ?",
+                [(new.state, new.version, new.attempt, new.machine, new.blank_serial, new.lease_expires_at, now,
+                  app_id, old.state, old.version) for app_id, (old, new) in decision.apps.items()],
             )
-            if cursor.rowcount != 1:
-                self._refuse_blank(serial, to)
-            return shift
-        sources = _BLANK_SOURCES[to]
-        rows = db.execute(
-            f"UPDATE blanks SET state = ?, version = version + 1, reason = ?, updated_at = ?"
-            f" WHERE blank_serial = ? AND state IN ({sources}) AND application_id IS ? RETURNING shift",
-            (to.value, reason, now, serial, application_id),
-        ).fetchall()
-        if not rows:
-            self._refuse_blank(serial, to, application_id)
-        return rows[0][0]
+            if cursor.rowcount != len(decision.apps):  # cannot happen under BEGIN IMMEDIATE: the optimistic guard
+                raise StaleState("batch", "the states read at the start of the batch")
+        inserts = [(serial, new) for serial, (old, new) in decision.blanks.items() if old is None]
+        updates = [(serial, old, new) for serial, (old, new) in decision.blanks.items() if old is not None]
+        if inserts:
+            db.executemany(
+                "INSERT INTO blanks (blank_serial, state, version, machine, shift, application_id, attempt, reason,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(serial, b.state, b.version, b.machine, b.shift, b.application_id, b.attempt, b.reason, now)
+                 for serial, b in inserts],
+            )
+        if updates:
+            cursor = db.executemany(
+                "UPDATE blanks SET state = ?, version = ?, machine = ?, shift = ?, application_id = ?, attempt = ?,"
+                " reason = ?, updated_at = ? WHERE blank_serial = ? AND version = ?",
+                [(b.state, b.version, b.machine, b.shift, b.application_id, b.attempt, b.reason, now, serial,
+                  old.version) for serial, old, b in updates],
+            )
+            if cursor.rowcount != len(updates):
+                raise StaleState("batch", "the blanks read at the start of the batch")
+        if decision.attempt_inserts:
+            db.executemany(
+                "INSERT INTO attempts (application_id, attempt, machine, leased_at, lease_expires_at)"
+                " VALUES (?, ?, ?, ?, ?)", decision.attempt_inserts,
+            )
+        if decision.attempt_updates:
+            db.executemany(
+                "UPDATE attempts SET outcome = ?, reason = COALESCE(?, reason), blank_serial = COALESCE(?, blank_serial),"
+                " ended_at = ?, page = COALESCE(?, page), issued_on = COALESCE(?, issued_on)"
+                " WHERE application_id = ? AND attempt = ?", decision.attempt_updates,
+            )
+        if decision.events:
+            db.executemany(
+                "INSERT INTO events (at, station, kind, subject, seq, event, from_state, to_state, machine, attempt,"
+                " blank_serial, blank_state, shift, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                decision.events,
+            )
 
-    def _refuse_blank(self, serial: str, to: BlankState, application_id: str | None = None) -> None:
-        row = self._db.execute("SELECT state, application_id FROM blanks WHERE blank_serial = ?", (serial,)).fetchone()
+    def _take_blank_for_test(self, serial: str, machine: str, now: float) -> str:
+        row = self._db.execute("SELECT state FROM blanks WHERE blank_serial = ?", (serial,)).fetchone()
         state = BlankState.IN_STOCK if row is None else BlankState(row[0])
-        next_blank_state(serial, state, to)  # raises IllegalTransition when the table forbids it
-        raise LedgerError(f"blank {serial}: is held by {row[1] if row else 'nobody'}, not {application_id}")
+        next_blank_state(serial, state, BlankState.BOUND)
+        next_blank_state(serial, BlankState.BOUND, BlankState.VOIDED)
+        shift = self.shifts.shift_of(now)
+        self._db.execute(
+            "INSERT INTO blanks (blank_serial, state, version, machine, shift, application_id, attempt, reason,"
+            " updated_at) VALUES (?, 'voided', 2, ?, ?, NULL, NULL, 'test', ?) ON CONFLICT (blank_serial) DO UPDATE"
+            " SET state = 'voided', version = blanks.version + 2, machine = excluded.machine, shift = excluded.shift,"
+            " application_id = NULL, attempt = NULL, reason = 'test', updated_at = excluded.updated_at",
+            (serial, machine, shift, now),
+        )
+        return shift
 
     def record_test_print(self, blank_serial: str, *, machine: str, station: str, now: float) -> None:
         """A blank taken for a test print: taken and voided (reason ``test``) at once."""
         with self.transaction(), self._sql():
-            shift = self._move_blank(blank_serial, BlankState.BOUND, None, None, machine, now, None, station)
+            shift = self._take_blank_for_test(blank_serial, machine, now)
             self._insert_event(now, station, "blank", blank_serial, None, "taken", None, "bound",
                                machine=machine, blank_serial=blank_serial, blank_state="bound", shift=shift)
-            self._move_blank(blank_serial, BlankState.VOIDED, None, None, machine, now, "test", station)
             self._insert_event(now, station, "blank", blank_serial, None, "voided", "bound", "voided",
                                machine=machine, blank_serial=blank_serial, blank_state="voided", shift=shift,
                                reason="test")
@@ -585,10 +552,11 @@ class Ledger:
             raise UnknownApplication(application_id)
         return row[0]
 
-    def in_flight(self, machine: str | None = None) -> list[InFlightJob]:
-        """Jobs a machine holds (leased or printing), for reconciliation and lease expiry."""
+    def in_flight(self, machine: str | None = None, *, with_reconcile: bool = False) -> list[InFlightJob]:
+        """Jobs a machine holds (leased or printing; also needs_reconcile with ``with_reconcile``)."""
+        states = "'leased', 'printing', 'needs_reconcile'" if with_reconcile else "'leased', 'printing'"
         sql = ("SELECT application_id, attempt, state, machine, blank_serial, lease_expires_at FROM applications"
-               " WHERE state IN ('leased', 'printing')")
+               f" WHERE state IN ({states})")
         with self._sql():
             if machine is None:
                 rows = self._db.execute(sql).fetchall()
@@ -596,21 +564,58 @@ class Ledger:
                 rows = self._db.execute(sql + " AND machine = ?", (machine,)).fetchall()
         return [InFlightJob(*r) for r in rows]
 
-    def printed_jobs(self, limit: int, *, exclude: Iterable[str] = ()) -> list[PrintedJob]:
+    _PRINTED = ("SELECT a.application_id, a.attempt, a.machine, a.blank_serial, a.record, t.page, t.ended_at,"
+                " t.issued_on FROM applications a LEFT JOIN attempts t ON t.application_id = a.application_id"
+                " AND t.attempt = a.attempt WHERE a.state = 'printed'")
+
+    def printed_job(self, application_id: str) -> PrintedJob | None:
+        """The printed document awaiting QA, or None when it is not (or no longer) in ``printed``."""
+        with self._sql():
+            row = self._db.execute(self._PRINTED + " AND a.application_id = ?", (application_id,)).fetchone()
+        return None if row is None else PrintedJob(*row)
+
+    def _by_ids(self, sql: str, ids: Iterable[str]) -> list[tuple]:
+        rows: list[tuple] = []
+        unique = list(dict.fromkeys(ids))
+        with self._sql():
+            for chunk in _chunks(unique):
+                rows.extend(self._db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall())
+        return rows
+
+    def job_states(self, ids: Iterable[str]) -> dict[str, tuple[str, int, str | None]]:
+        """Application id -> (state, attempt, machine), for the ids present."""
+        return {r[0]: (r[1], r[2], r[3]) for r in self._by_ids(
+            "SELECT application_id, state, attempt, machine FROM applications WHERE application_id IN ({marks})", ids)}
+
+    def queued_jobs_of(self, ids: Iterable[str]) -> list[QueuedJob]:
+        """The queue keys of those of ``ids`` that are queued."""
+        return [QueuedJob(*r) for r in self._by_ids(
+            "SELECT application_id, pool, priority, COALESCE(deadline_ordinal, 0), accepted_s FROM applications"
+            " WHERE state = 'queued' AND application_id IN ({marks})", ids)]
+
+    def records_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Application id -> its record (JSON text)."""
+        return dict(self._by_ids("SELECT application_id, record FROM applications WHERE application_id IN ({marks})",
+                                 ids))
+
+    def job_state(self, application_id: str) -> tuple[str, int, str | None] | None:
+        """(state, attempt, machine) of an application, or None when absent: the cheap look-up of the hot path."""
+        with self._sql():
+            return self._db.execute(
+                "SELECT state, attempt, machine FROM applications WHERE application_id = ?", (application_id,)
+            ).fetchone()
+
+    def printed_jobs(self, limit: int | None = None, *, exclude: Iterable[str] = ()) -> list[PrintedJob]:
         """Printed documents awaiting QA, oldest first, skipping ``exclude`` (already out for QA)."""
         excluded = set(exclude)
         out: list[PrintedJob] = []
         with self._sql():
-            cursor = self._db.execute(
-                "SELECT a.application_id, a.attempt, a.machine, a.blank_serial, a.record, t.page"
-                " FROM applications a LEFT JOIN attempts t ON t.application_id = a.application_id"
-                " AND t.attempt = a.attempt WHERE a.state = 'printed' ORDER BY a.updated_at"
-            )
+            cursor = self._db.execute(self._PRINTED + " ORDER BY a.updated_at")
             for row in cursor:
                 if row[0] in excluded:
                     continue
                 out.append(PrintedJob(*row))
-                if len(out) >= limit:
+                if limit is not None and len(out) >= limit:
                     break
         return out
 

@@ -139,8 +139,9 @@ class JobOffer(Message):
     kind: ClassVar[str] = "job_offer"
     job_id: str
     attempt: int
-    record: dict[str, Any]
-    """The validated application record (JSON form)."""
+    record_json: str
+    """The validated application record as the ledger keeps it (canonical JSON text, passed through
+    untouched: the worker parses and validates it with ``factory.records.parse_application``)."""
     green: bool = False
     lease_expires_at: float = 0.0
 
@@ -160,6 +161,8 @@ class JobRefused(Message):
     job_id: str
     attempt: int
     reason: str
+    credit: int = 0
+    """Slots this frees, granted at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,10 @@ class JobDone(Message):
     reason: str = ""
     page: str = ""
     """Path of the printed page image, when the device wrote one."""
+    issued_on: str = ""
+    """Date of issue the device printed (YYYY-MM-DD); empty: the local date of the report."""
+    credit: int = 0
+    """Slots this frees, granted at once (saves a separate ``credit`` frame)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +209,7 @@ class ReconcileItem:
     blank_serial: str = ""
     reason: str = ""
     page: str = ""
+    issued_on: str = ""
 
 
 @dataclass(frozen=True, slots=True)
