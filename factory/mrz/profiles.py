@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from factory.errors import InvalidRecord, MrzError
+from factory.mrz.encoder import encode_prc_card, encode_td3
 from factory.mrz.formats import PRC_CARD, TD3, MrzFormat
 from factory.mrz.names import gbk_letters, gbk_letters_to_text, transliterate
 
@@ -258,8 +259,6 @@ def encode_record(record: Any) -> tuple[str, ...]:
     InvalidRecord
         When several fields are wrong: every one is listed.
     """
-    from factory.mrz.encoder import encode_prc_card, encode_td3
-
     errors: list[MrzError] = []
     doc_type = _as_text(record, "doc_type", errors)
     if errors:
