@@ -1,0 +1,1 @@
+"""One router per screen: auth (log-in, language), line, queue, plan, green, stock, review, settings."""
