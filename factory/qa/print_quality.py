@@ -1,0 +1,238 @@
+"""Print-quality checks: the printed page against the expected page, vectorized over a batch.
+
+Everything here works on a batch of one layout at half resolution (150 dpi
+for 300-dpi pages): ``printed`` and ``expected`` are ``(n, h, w) float32``
+grey pages, their difference is the residual. Each check family is one pass
+over the whole batch:
+
+- ``misregistration``: the shift of each colour plane against the others over
+  the MRZ (or the text block), by one Lucas-Kanade step on normalised planes;
+  the neutral black inks put the same edges in every plane, so any shift
+  between planes is misregistration (research notes, qa-anchors.md section 5).
+- ``smudge``: the residual relative to the expected level, blurred; a smudge
+  is a soft blob darker than it should be.
+- ``dropout``: where ink was expected, pixels much lighter than expected that
+  line up along a row or a column (a nozzle or a laser line out).
+- ``banding``: a periodic ripple of the row (or column) means of the relative
+  residual over flat areas: the peak of its spectrum.
+- ``missing_field``: per zone, the ink printed over the ink expected.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "halve",
+    "plane_shifts",
+    "smudge_depth",
+    "dropout_length",
+    "banding_amplitude",
+    "ink_ratio",
+    "window_difference",
+]
+
+
+def halve(images: np.ndarray) -> np.ndarray:
+    """Average 2 x 2 blocks of the two leading image axes of ``(h, w[, c])`` (odd edges dropped)."""
+    h, w = images.shape[0] // 2 * 2, images.shape[1] // 2 * 2
+    return cv2.resize(images[:h, :w], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
+
+def _normalised(planes: np.ndarray) -> np.ndarray:
+    """Zero-mean, unit-variance per image over the last two axes."""
+    mean = planes.mean(axis=(-2, -1), keepdims=True)
+    std = planes.std(axis=(-2, -1), keepdims=True)
+    return (planes - mean) / np.maximum(std, 1e-3)
+
+
+def plane_shifts(regions: np.ndarray, *, blur_sigma: float = 1.0) -> np.ndarray:
+    """Largest shift (pixels) between any two colour planes of each region.
+
+    Parameters
+    ----------
+    regions : np.ndarray
+        ``(n, h, w, 3)`` uint8 BGR crops holding neutral (black) ink.
+    blur_sigma : float
+        Smoothing before the gradient step (pixels), which sets how large a
+        shift one step still measures (about twice the sigma).
+
+    Returns
+    -------
+    np.ndarray
+        ``(n,) float64``: the largest ``|d|`` over the pairs (B, G), (R, G), (B, R).
+    """
+    n = regions.shape[0]
+    planes = regions.astype(np.float32).transpose(0, 3, 1, 2)  # (n, 3, h, w)
+    if blur_sigma > 0:
+        flat = planes.reshape(n * 3, *planes.shape[2:])
+        flat = np.stack([cv2.GaussianBlur(p, (0, 0), blur_sigma) for p in flat])
+        planes = flat.reshape(planes.shape)
+    planes = _normalised(planes)
+    largest = np.zeros(n)
+    for a, b in ((0, 1), (2, 1), (0, 2)):
+        first, second = planes[:, a], planes[:, b]
+        mean = 0.5 * (first + second)
+        gy, gx = np.gradient(mean, axis=(1, 2))
+        error = second - first
+        sxx = (gx * gx).sum(axis=(1, 2))
+        syy = (gy * gy).sum(axis=(1, 2))
+        sxy = (gx * gy).sum(axis=(1, 2))
+        bx = -(gx * error).sum(axis=(1, 2))
+        by = -(gy * error).sum(axis=(1, 2))
+        det = sxx * syy - sxy * sxy
+        safe = np.where(np.abs(det) > 1e-9, det, 1.0)
+        dx = (syy * bx - sxy * by) / safe
+        dy = (sxx * by - sxy * bx) / safe
+        largest = np.maximum(largest, np.where(np.abs(det) > 1e-9, np.hypot(dx, dy), 0.0))
+    return largest
+
+
+def smudge_depth(relative: np.ndarray, *, sigma: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """How much darker than expected the darkest soft blob of each page is.
+
+    Parameters
+    ----------
+    relative : np.ndarray
+        ``(n, h, w) float32``: (printed - expected) / (expected + offset), the
+        relative residual.
+    sigma : float
+        Blur (pixels) that keeps blobs and drops stroke-sized noise.
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray)
+        ``(n,)`` depth (0-1, positive = darker) and ``(n, 2)`` its (row, column).
+    """
+    n = relative.shape[0]
+    depth = np.zeros(n)
+    where = np.zeros((n, 2), np.int64)
+    for i in range(n):
+        blurred = cv2.GaussianBlur(relative[i], (0, 0), sigma)
+        k = int(np.argmin(blurred))
+        depth[i] = -float(blurred.flat[k])
+        where[i] = np.unravel_index(k, blurred.shape)
+    return depth, where
+
+
+def dropout_length(residual: np.ndarray, ink: np.ndarray, *, lighter: float, share: float,
+                   extent: int) -> tuple[np.ndarray, np.ndarray]:
+    """Straight light streaks over ink, along a column or a row: a line of the print head out.
+
+    A streak crosses strokes and paper alike, so its light pixels are few but
+    spread along one line; a misprinted character or a swapped image is light
+    in a compact patch instead.
+
+    Parameters
+    ----------
+    residual : np.ndarray
+        ``(n, h, w) float32`` printed minus expected grey levels.
+    ink : np.ndarray
+        ``(n, h, w) float32``: how much darker than bare paper the page should be (grey levels).
+    lighter : float
+        Least grey levels above expected that count as missing ink.
+    share : float
+        Least share of the expected ink that must be missing (a one-pixel
+        streak lightens a half-resolution pixel by half its ink).
+    extent : int
+        Least distance (pixels) between the first and the last light pixel of a
+        two-pixel-wide line for it to count as a streak.
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray)
+        ``(n,)`` light pixels on the worst streak line, ``(n, 2)`` (row, column) of its middle.
+    """
+    light = (residual > lighter) & (residual > share * ink) & (ink > 2 * lighter)
+    n = light.shape[0]
+    found = np.zeros(n)
+    where = np.zeros((n, 2), np.int64)
+    for axis in (1, 2):  # columns (counted over rows), then rows (counted over columns)
+        counts = light.sum(axis=axis, dtype=np.int32)  # (n, length)
+        counts = counts[:, :-1] + counts[:, 1:]  # two-pixel-wide lines
+        length = light.shape[axis]
+        present = light.any(axis=axis)
+        present = present[:, :-1] | present[:, 1:]
+        first = light.argmax(axis=axis)
+        last = length - 1 - np.flip(light, axis=axis).argmax(axis=axis)
+        first = np.minimum(first[:, :-1], first[:, 1:])
+        last = np.maximum(last[:, :-1], last[:, 1:])
+        spread = np.where(present, last - first, 0)
+        score = np.where(spread >= extent, counts, 0)
+        best = score.argmax(axis=1)
+        value = score[np.arange(n), best]
+        better = value > found
+        found = np.where(better, value, found)
+        middle = (first[np.arange(n), best] + last[np.arange(n), best]) // 2
+        point = np.stack([middle, best], axis=1) if axis == 1 else np.stack([best, middle], axis=1)
+        where = np.where(better[:, None], point, where)
+    return found, where
+
+
+def banding_amplitude(relative: np.ndarray, flat: np.ndarray, *, periods: tuple[float, float] = (4.0, 40.0)) -> np.ndarray:
+    """Amplitude of the strongest periodic ripple of row and column means over flat areas.
+
+    Parameters
+    ----------
+    relative : np.ndarray
+        ``(n, h, w) float32`` relative residual.
+    flat : np.ndarray
+        ``(h, w) bool``: areas without fine detail (paper, tints), the same for the batch.
+    periods : (float, float)
+        Ripple periods searched, in pixels.
+
+    Returns
+    -------
+    np.ndarray
+        ``(n,)``: the amplitude (relative density, 0.02 = 2 %) of the strongest ripple.
+    """
+    n = relative.shape[0]
+    out = np.zeros(n)
+    for axis in (1, 2):
+        weight = flat.sum(axis=axis - 1).astype(np.float64)  # pixels per row / column
+        masked = np.where(flat[None], relative, 0.0)
+        profile = masked.sum(axis=axis) / np.maximum(weight, 1.0)  # (n, length)
+        usable = weight > flat.shape[axis - 1] * 0.2
+        if usable.sum() < 4 * periods[1]:
+            continue
+        profile = profile[:, usable]
+        profile = profile - profile.mean(axis=1, keepdims=True)
+        size = profile.shape[1]
+        spectrum = np.abs(np.fft.rfft(profile * np.hanning(size), axis=1)) * (4.0 / size)
+        frequency = np.fft.rfftfreq(size)
+        band = (frequency >= 1.0 / periods[1]) & (frequency <= 1.0 / periods[0])
+        if band.any():
+            out = np.maximum(out, spectrum[:, band].max(axis=1))
+    return out
+
+
+def ink_ratio(printed_ink: np.ndarray, expected_ink: np.ndarray) -> np.ndarray:
+    """``(n,)`` printed ink over expected ink of a zone (1 = all there, 0 = missing)."""
+    expected = expected_ink.reshape(len(expected_ink), -1).sum(axis=1)
+    printed = printed_ink.reshape(len(printed_ink), -1).sum(axis=1)
+    return np.where(expected > 1e-6, printed / np.maximum(expected, 1e-6), 1.0)
+
+
+def window_difference(difference: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The largest mean of ``difference`` over a full-height window ``width`` columns wide.
+
+    Parameters
+    ----------
+    difference : np.ndarray
+        ``(n, h, w) float32`` non-negative differences of a text zone.
+    width : int
+        About one character's advance, in pixels.
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray)
+        ``(n,)`` the largest window mean and ``(n,)`` the column where that window starts.
+    """
+    n, h, w = difference.shape
+    width = max(1, min(width, w))
+    columns = difference.sum(axis=1)  # (n, w)
+    cumulative = np.concatenate([np.zeros((n, 1), np.float64), np.cumsum(columns, axis=1, dtype=np.float64)], axis=1)
+    windows = (cumulative[:, width:] - cumulative[:, :-width]) / (h * width)
+    start = windows.argmax(axis=1)
+    return windows[np.arange(n), start], start

@@ -1,0 +1,526 @@
+"""After printing: every printed page against its record, in batches.
+
+``build_qa_kit`` prepares once per process everything that does not change
+between pages: the render kit's fonts and backgrounds (in grey, at half
+resolution), the print model measured from the renderer, the MRZ templates
+of each layout. ``check_printed(records, pages, photos, signatures, kit)`` is
+then a pure function of arrays and records: it groups the batch by layout and
+runs each check family once per group over ``(n, h, w)`` arrays, then the
+batch-wide photo similarity matrix, and returns one ``BatchVerdict``.
+
+The checks (``PRINTED_CHECKS``), each with a value, a threshold and a zone:
+
+- MRZ: ``mrz_confidence``, ``mrz_check_digits``, ``mrz_document_number``,
+  ``mrz_name``, ``mrz_date_of_birth``, ``mrz_date_of_expiry``,
+  ``mrz_other_fields``, ``mrz_viz_consistency``;
+- the record: ``document_validity`` (expiry = issue + validity for the age);
+- the visual zone, rendered and compared field by field: ``viz_<field>`` for
+  the 11 text fields of ``factory.devices.layout.TEXT_ZONES``;
+- images: ``photo_match``, ``photo_swap`` (batch similarity matrix),
+  ``ghost_match``, ``signature_match``;
+- print quality: ``print_misregistration``, ``print_smudge``,
+  ``print_dropout``, ``print_banding``, ``print_missing_field``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import cv2
+import numpy as np
+
+from factory.config import DocumentType
+from factory.devices.layout import TEXT_ZONES, Box, PageLayout, field_texts
+from factory.devices.render import RenderKit
+from factory.errors import InvalidField
+from factory.qa.expected import PrintModel, as_grey, calibrate_print_model, mrz_alpha, text_alpha
+from factory.qa.mrz_reader import MrzTemplates, build_mrz_templates
+from factory.qa.mrz_readback import MRZ_CHECKS, SecondOpinion, compare_mrz, expected_mrz, mrz_checks, validity_check
+from factory.qa.photo import FEATURE_SHAPE, band_pass, fit_cover, photo_features
+from factory.qa.print_quality import (
+    banding_amplitude,
+    dropout_length,
+    halve,
+    ink_ratio,
+    plane_shifts,
+    smudge_depth,
+    window_difference,
+)
+from factory.qa.verdicts import BatchVerdict, Check, make_check, merge_verdicts
+
+__all__ = [
+    "PRINTED_CHECKS",
+    "PrintedThresholds",
+    "QaKit",
+    "build_qa_kit",
+    "check_printed",
+]
+
+_CHUNK = 8
+"""Pages checked together per pass; the photo similarity matrix still spans the whole batch."""
+
+PRINTED_CHECKS: tuple[str, ...] = (
+    *MRZ_CHECKS,
+    "document_validity",
+    *(f"viz_{name}" for name in TEXT_ZONES),
+    "photo_match",
+    "photo_swap",
+    "ghost_match",
+    "signature_match",
+    "print_misregistration",
+    "print_smudge",
+    "print_dropout",
+    "print_banding",
+    "print_missing_field",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrintedThresholds:
+    """The limits of the after-printing checks (measured separations in docs/qa.md)."""
+
+    mrz_min_confidence: float = 0.05
+    """Top-2 margin of the MRZ template match under which a character is uncertain."""
+    viz_difference: float = 0.05
+    """Largest mean difference over one character's width, as a share of the ink contrast."""
+    photo_match: float = 0.80
+    """Least band-passed correlation of the printed photo with the enrolled one."""
+    photo_swap_margin: float = 0.0
+    """Another enrolled photo of the batch may not match a printed photo better than its own plus this."""
+    ghost_match: float = 0.80
+    signature_match: float = 0.80
+    misregistration_px: float = 0.6
+    """Largest shift between colour planes, in full-resolution pixels."""
+    smudge_depth: float = 0.08
+    """Relative darkening of the darkest soft blob (0.08 = 8 % darker than expected)."""
+    dropout_px: float = 6
+    """Light pixels (half resolution) on one streak line over ink."""
+    dropout_lighter: float = 10.0
+    """Least grey levels above expected that count as missing ink."""
+    dropout_share: float = 0.3
+    """Least share of the expected ink that must be missing."""
+    dropout_extent: int = 40
+    """Least length (half-resolution pixels) a streak's light pixels spread over."""
+    banding: float = 0.02
+    """Amplitude of a periodic density ripple (0.02 = 2 %)."""
+    missing_ink_ratio: float = 0.5
+    """Least share of a zone's expected ink that must be on the page."""
+
+
+@dataclass(frozen=True, slots=True)
+class _LayoutQa:
+    layout: PageLayout
+    background: np.ndarray
+    """``(h, w) float32`` grey static background, full resolution."""
+    background_half: np.ndarray
+    """``(h // 2, w // 2) float32``."""
+    flat_half: np.ndarray
+    """``(h // 2, w // 2) bool``: background without fine detail and outside every zone (banding)."""
+    half_boxes: Mapping[str, Box]
+    """Zone name -> its box at half resolution (covering the zone)."""
+    templates: MrzTemplates | None
+    registration_box: Box
+    """Half-resolution box of neutral ink where colour planes are compared."""
+    paper: float
+    """Grey level of the bare paper."""
+
+
+@dataclass(slots=True)
+class QaKit:
+    """Everything ``check_printed`` needs besides the batch; build once per process with ``build_qa_kit``.
+
+    ``text_memo`` caches rendered text zones (the same text in the same zone
+    always renders the same): sexes, nationalities, places, issue dates and
+    common surnames repeat from page to page.
+    """
+
+    render: RenderKit
+    documents: Mapping[str, DocumentType]
+    model: PrintModel
+    layouts: Mapping[str, _LayoutQa]
+    thresholds: PrintedThresholds = PrintedThresholds()
+    text_memo: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict, repr=False)
+    memo_limit: int = 50_000
+
+    def text(self, doc_type: str, zone_name: str, text: str) -> np.ndarray:
+        """``(zh, zw) float32`` ink coverage of ``text`` in a zone."""
+        key = (doc_type, zone_name, text)
+        alpha = self.text_memo.get(key)
+        if alpha is None:
+            zone = self.layouts[doc_type].layout.zone(zone_name)
+            if text:
+                alpha = text_alpha(text, zone, self.render.fonts[(zone.font, zone.text_px)]).astype(np.float32)
+                alpha *= 1.0 / 255.0
+            else:
+                alpha = np.zeros((zone.box.height, zone.box.width), np.float32)
+            alpha.setflags(write=False)
+            if len(self.text_memo) >= self.memo_limit:
+                self.text_memo.clear()
+            self.text_memo[key] = alpha
+        return alpha
+
+
+def _half_box(box: Box) -> Box:
+    return Box(box.x0 // 2, box.y0 // 2, (box.x1 + 1) // 2, (box.y1 + 1) // 2)
+
+
+def build_qa_kit(render_kit: RenderKit, documents: Mapping[str, DocumentType], *,
+                 thresholds: PrintedThresholds = PrintedThresholds()) -> QaKit:
+    """Prepare the after-printing checks for the document types of a render kit.
+
+    Parameters
+    ----------
+    render_kit : RenderKit
+        ``factory.devices.render.build_render_kit(config.documents)``.
+    documents : Mapping[str, DocumentType]
+        ``config.documents`` (validity rules).
+    thresholds : PrintedThresholds
+        The limits of the checks.
+    """
+    model = calibrate_print_model(render_kit)
+    layouts = {}
+    for doc_type, layout in render_kit.layouts.items():
+        background = as_grey(render_kit.backgrounds[doc_type]).astype(np.float32)
+        background_half = halve(background)
+        half_boxes = {zone.name: _half_box(zone.box) for zone in layout.zones}
+        detail = np.abs(cv2.Laplacian(background_half, cv2.CV_32F)) + np.abs(
+            background_half - cv2.GaussianBlur(background_half, (0, 0), 2.0))
+        flat = detail < 3.0
+        for box in half_boxes.values():
+            flat[max(box.y0 - 2, 0):box.y1 + 2, max(box.x0 - 2, 0):box.x1 + 2] = False
+        flat = cv2.erode(flat.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        templates = None
+        if layout.mrz is not None:
+            templates = build_mrz_templates(render_kit.glyphs_for(layout.mrz), layout.mrz)
+            mrz_box = half_boxes["mrz"]
+            g = layout.mrz
+            top = (layout.zone("mrz").box.y0 + min(g.line_top_y)) // 2
+            bottom = (layout.zone("mrz").box.y0 + max(g.line_top_y) + g.cell_height_px) // 2
+            left = (layout.zone("mrz").box.x0 + g.first_char_x) // 2
+            right = left + g.line_width_px // 2
+            registration = Box(left, max(top - 2, mrz_box.y0), right, min(bottom + 2, mrz_box.y1))
+        else:
+            text = [half_boxes[name] for name in TEXT_ZONES if name in half_boxes]
+            registration = Box(min(b.x0 for b in text), min(b.y0 for b in text),
+                               max(b.x1 for b in text), max(b.y1 for b in text))
+        for array in (background, background_half, flat):
+            array.setflags(write=False)
+        layouts[doc_type] = _LayoutQa(layout=layout, background=background, background_half=background_half,
+                                      flat_half=flat, half_boxes=MappingProxyType(half_boxes),
+                                      templates=templates, registration_box=registration,
+                                      paper=float(np.percentile(background_half, 99)))
+    return QaKit(render=render_kit, documents=documents, model=model, layouts=MappingProxyType(layouts),
+                 thresholds=thresholds)
+
+
+# --------------------------------------------------------------------------- the expected page
+
+
+@dataclass(slots=True)
+class _Expected:
+    grey: np.ndarray
+    """``(n, h2, w2) float32`` expected grey pages at half resolution."""
+    photo_ok: np.ndarray
+    """``(n,) bool``: an enrolled photo was given."""
+
+
+def _compose_zone(target: np.ndarray, lq: _LayoutQa, name: str, content: np.ndarray, done: list, *,
+                  alpha: bool, ink: float = 0.0) -> None:
+    """Lay ``content`` (alpha or grey of the zone, full resolution) and write its half-resolution block.
+
+    ``done`` holds the full-resolution regions composed so far on this page:
+    zones may overlap (a card's ghost image lies over the end of its expiry
+    date), and a later zone is laid over what the earlier ones left, as the
+    printer does.
+    """
+    box = lq.layout.zone(name).box
+    half = lq.half_boxes[name]
+    y0, x0 = half.y0 * 2, half.x0 * 2
+    y1, x1 = min(half.y1 * 2, lq.background.shape[0]), min(half.x1 * 2, lq.background.shape[1])
+    region = lq.background[y0:y1, x0:x1].copy()
+    for (dy0, dx0, dy1, dx1), earlier in done:
+        oy0, ox0, oy1, ox1 = max(y0, dy0), max(x0, dx0), min(y1, dy1), min(x1, dx1)
+        if oy0 < oy1 and ox0 < ox1:
+            region[oy0 - y0:oy1 - y0, ox0 - x0:ox1 - x0] = earlier[oy0 - dy0:oy1 - dy0, ox0 - dx0:ox1 - dx0]
+    inner = region[box.y0 - y0:box.y1 - y0, box.x0 - x0:box.x1 - x0]
+    if alpha:
+        inner += (ink - inner) * content
+    else:
+        inner[...] = content
+    done.append(((y0, x0, y1, x1), region))
+    small = halve(region)
+    target[half.y0:half.y0 + small.shape[0], half.x0:half.x0 + small.shape[1]] = small
+
+
+def _expected_group(records: Sequence, photos: Sequence, signatures: Sequence, mrz_lines: Sequence,
+                    lq: _LayoutQa, kit: QaKit) -> _Expected:
+    n = len(records)
+    layout = lq.layout
+    doc_type = layout.doc_type
+    model = kit.model
+    grey = np.repeat(lq.background_half[None], n, axis=0)
+    photo_ok = np.zeros(n, bool)
+    for i, record in enumerate(records):
+        texts = field_texts(record)
+        page = grey[i]
+        done: list = []
+        for zone in layout.zones:
+            if zone.kind == "text":
+                _compose_zone(page, lq, zone.name, kit.text(doc_type, zone.name, texts.get(zone.name, "")), done,
+                              alpha=True, ink=model.text_ink)
+            elif zone.kind == "photo" and photos[i] is not None:
+                photo_ok[i] = True
+                _compose_zone(page, lq, zone.name,
+                              fit_cover(as_grey(photos[i]), zone.box.width, zone.box.height).astype(np.float32), done,
+                              alpha=False)
+            elif zone.kind == "ghost" and photos[i] is not None:
+                fitted = fit_cover(as_grey(photos[i]), zone.box.width, zone.box.height)
+                _compose_zone(page, lq, zone.name, model.ghost_alpha[fitted], done, alpha=True, ink=model.ghost_ink)
+            elif zone.kind == "signature" and signatures[i] is not None:
+                sig = as_grey(signatures[i])
+                ih, iw = sig.shape
+                scale = min(zone.box.width / iw, zone.box.height / ih)
+                w, h = max(1, int(iw * scale)), max(1, int(ih * scale))
+                small = cv2.resize(sig, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+                alpha = np.zeros((zone.box.height, zone.box.width), np.float32)
+                dy = (zone.box.height - h) // 2
+                alpha[dy:dy + h, :w] = model.signature_alpha[small]
+                _compose_zone(page, lq, zone.name, alpha, done, alpha=True, ink=model.signature_ink)
+            elif zone.kind == "mrz" and layout.mrz is not None and mrz_lines[i] is not None:
+                alpha = mrz_alpha(mrz_lines[i], layout, kit.render.glyphs_for(layout.mrz)).astype(np.float32)
+                _compose_zone(page, lq, zone.name, alpha * (1.0 / 255.0), done, alpha=True, ink=model.mrz_ink)
+    return _Expected(grey=grey, photo_ok=photo_ok)
+
+
+# --------------------------------------------------------------------------- the checks of one group
+
+
+def _zone_at(lq: _LayoutQa, row: int, column: int) -> str:
+    for name, box in lq.half_boxes.items():
+        if box.y0 <= row < box.y1 and box.x0 <= column < box.x1:
+            return name
+    return "page"
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise normalised cross-correlation of ``(n, d)`` arrays."""
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.where(den > 1e-6, (a * b).sum(axis=1) / np.maximum(den, 1e-6), 0.0)
+
+
+def _band_passed(images: np.ndarray, sigmas: tuple[float, float]) -> np.ndarray:
+    return np.stack([band_pass(np.ascontiguousarray(im), sigmas) for im in images]).reshape(len(images), -1)
+
+
+def _check_group(records, pages, photos, signatures, lq: _LayoutQa, kit: QaKit,
+                 second_opinion: SecondOpinion | None) -> tuple[BatchVerdict, np.ndarray, np.ndarray]:
+    """The checks of one layout's pages; also the printed and enrolled photo features ``(n, d)``."""
+    t = kit.thresholds
+    n = len(records)
+    layout = lq.layout
+    for i, page in enumerate(pages):
+        if not isinstance(page, np.ndarray) or page.dtype != np.uint8 or page.shape[:2] != layout.shape \
+                or page.ndim != 3 or page.shape[2] != 3:
+            shape = getattr(page, "shape", None)
+            raise InvalidField(f"pages[{i}]", f"must be a {layout.shape[0]} x {layout.shape[1]} BGR uint8 page "
+                               f"for {layout.doc_type}", shape)
+    checks: list[Check] = []
+
+    # MRZ read-back (full resolution zone, one matrix product for the group).
+    comparison = None
+    if lq.templates is not None:
+        comparison = compare_mrz(records, pages, layout, lq.templates, second_opinion=second_opinion,
+                                 min_confidence=t.mrz_min_confidence)
+    checks.extend(mrz_checks(records, comparison, min_confidence=t.mrz_min_confidence))
+    checks.append(validity_check(records, kit.documents))
+
+    # Half-resolution printed and expected pages.
+    halves = np.stack([halve(p) for p in pages])  # (n, h2, w2, 3)
+    printed = np.stack([cv2.cvtColor(h, cv2.COLOR_BGR2GRAY) for h in halves]).astype(np.float32)
+    lines = expected_mrz(records) if layout.mrz is not None else [() for _ in records]
+    expected = _expected_group(records, photos, signatures, lines, lq, kit)
+    residual = printed - expected.grey
+    contrast = lq.background_half[None] - kit.model.text_ink
+
+    # The visual zone, field by field.
+    for name in TEXT_ZONES:
+        if name not in lq.half_boxes:
+            checks.append(make_check(f"viz_{name}", np.full(n, np.nan), threshold=t.viz_difference,
+                                     rule=f"<= {t.viz_difference}", zone=name, applies=np.zeros(n, bool)))
+            continue
+        box = lq.half_boxes[name]
+        zone = layout.zone(name)
+        region = (slice(None), slice(box.y0, box.y1), slice(box.x0, box.x1))
+        scale = float(contrast[0][region[1:]].mean())
+        value, start = window_difference(np.abs(residual[region]) / max(scale, 1.0), max(2, int(zone.text_px * 0.3)))
+        texts = [field_texts(r)[name] for r in records]
+        details = [f"viz_{name}: printed text differs from {texts[i]!r} near x = {int(start[i]) * 2} px "
+                   f"of the zone ({value[i]:.3f} of the ink contrast)" for i in range(n)]
+        checks.append(make_check(f"viz_{name}", value, threshold=t.viz_difference, rule=f"<= {t.viz_difference}",
+                                 zone=name, details=details))
+
+    # Photo, ghost and signature against the enrolled images.
+    photo_box = lq.half_boxes["photo"]
+    printed_photos = printed[:, photo_box.y0:photo_box.y1, photo_box.x0:photo_box.x1]
+    features = photo_features(printed_photos.astype(np.uint8))
+    enrolled = np.zeros_like(features)
+    have = np.flatnonzero(expected.photo_ok)
+    if have.size:
+        enrolled[have] = photo_features([photos[i] for i in have], crop=True)
+    match = (features * enrolled).sum(axis=1)
+    checks.append(make_check("photo_match", match, threshold=t.photo_match, rule=f">= {t.photo_match}",
+                             zone="photo", ok=(match >= t.photo_match) & expected.photo_ok,
+                             details=[f"photo_match: the printed photo correlates {m:.3f} with the enrolled one"
+                                      if ok else "no enrolled photo to compare with"
+                                      for m, ok in zip(match, expected.photo_ok)]))
+    for name, threshold, sigmas in (("ghost", t.ghost_match, (1.0, 2.5)), ("signature", t.signature_match, (0.7, 3.0))):
+        box = lq.half_boxes[name]
+        region = (slice(None), slice(box.y0, box.y1), slice(box.x0, box.x1))
+        background = lq.background_half[region[1:]][None]
+        seen = _band_passed(background - printed[region], sigmas)
+        wanted = _band_passed(background - expected.grey[region], sigmas)
+        score = _ncc(seen, wanted)
+        checks.append(make_check(f"{name}_match", score, threshold=threshold, rule=f">= {threshold}", zone=name,
+                                 details=[f"{name}_match: the printed {name} correlates {s:.3f} with the expected one"
+                                          for s in score]))
+
+    # Print quality.
+    box = lq.registration_box
+    shifts = plane_shifts(halves[:, box.y0:box.y1, box.x0:box.x1]) * 2.0  # back to full-resolution pixels
+    checks.append(make_check("print_misregistration", shifts, threshold=t.misregistration_px,
+                             rule=f"<= {t.misregistration_px}", zone="mrz" if lq.templates is not None else "page",
+                             details=[f"print_misregistration: colour planes {s:.2f} px apart" for s in shifts]))
+    relative = residual / (expected.grey + 30.0)
+    depth, where = smudge_depth(relative)
+    smudge_zones = [_zone_at(lq, int(r), int(c)) for r, c in where]
+    checks.append(make_check("print_smudge", depth, threshold=t.smudge_depth, rule=f"<= {t.smudge_depth}",
+                             zone="page", zones=smudge_zones,
+                             details=[f"print_smudge: {d:.0%} darker than expected at ({2 * c}, {2 * r}) px in {z}"
+                                      for d, (r, c), z in zip(depth, where, smudge_zones)]))
+    streak, where = dropout_length(residual, lq.paper - expected.grey, lighter=t.dropout_lighter,
+                                   share=t.dropout_share, extent=t.dropout_extent)
+    dropout_zones = [_zone_at(lq, int(r), int(c)) for r, c in where]
+    checks.append(make_check("print_dropout", streak, threshold=t.dropout_px, rule=f"< {t.dropout_px}",
+                             zone="page", zones=dropout_zones,
+                             details=[f"print_dropout: {int(s)} px of streak lighter than expected near "
+                                      f"({2 * c}, {2 * r}) px in {z}" for s, (r, c), z in zip(streak, where, dropout_zones)]))
+    banding = banding_amplitude(relative, lq.flat_half)
+    checks.append(make_check("print_banding", banding, threshold=t.banding, rule=f"<= {t.banding}", zone="page",
+                             details=[f"print_banding: a periodic ripple of {b:.1%} density" for b in banding]))
+    worst = np.ones(n)
+    worst_zone = [""] * n
+    for zone in layout.zones:
+        box = lq.half_boxes[zone.name]
+        region = (slice(None), slice(box.y0, box.y1), slice(box.x0, box.x1))
+        background = lq.background_half[region[1:]][None]
+        if zone.kind == "photo":
+            seen = np.abs(printed[region] - background)
+            wanted = np.abs(expected.grey[region] - background)
+        else:
+            seen = np.clip(background - printed[region], 0, None)
+            wanted = np.clip(background - expected.grey[region], 0, None)
+        ratio = ink_ratio(seen, wanted)
+        lower = ratio < worst
+        worst = np.where(lower, ratio, worst)
+        for i in np.flatnonzero(lower):
+            worst_zone[i] = zone.name
+    checks.append(make_check("print_missing_field", worst, threshold=t.missing_ink_ratio,
+                             rule=f">= {t.missing_ink_ratio}", zone="page", zones=worst_zone,
+                             details=[f"print_missing_field: {z} carries {r:.0%} of its expected ink"
+                                      for r, z in zip(worst, worst_zone)]))
+    # Placeholder for the batch-wide photo_swap check, filled in by check_printed.
+    checks.insert(len(MRZ_CHECKS) + 1 + len(TEXT_ZONES) + 1,
+                  make_check("photo_swap", np.zeros(n), threshold=0, rule="< 0", zone="photo"))
+    return BatchVerdict(checks=tuple(checks), n=n), features, enrolled
+
+
+def check_printed(
+    records: Sequence,
+    pages: Sequence[np.ndarray],
+    photos: Sequence[np.ndarray | None],
+    signatures: Sequence[np.ndarray | None],
+    kit: QaKit,
+    *,
+    second_opinion: SecondOpinion | None = None,
+) -> BatchVerdict:
+    """Check a batch of printed pages against their records.
+
+    Parameters
+    ----------
+    records : sequence of Application
+        Bound to their blanks (``document_number``, ``date_of_issue``,
+        ``date_of_expiry``); any mix of document types.
+    pages : sequence of np.ndarray
+        The captured pages, ``(h, w, 3) uint8`` BGR at the kit's resolution
+        (``(1039, 1476, 3)`` for a TD3 page, ``(638, 1011, 3)`` for a card at
+        300 dpi), one per record.
+    photos : sequence of np.ndarray or None
+        The enrolled portraits, ``(h, w, 3) uint8`` BGR.
+    signatures : sequence of np.ndarray or None
+        The captured signatures, ``(h, w) uint8`` grey.
+    kit : QaKit
+        From ``build_qa_kit``.
+    second_opinion : callable, optional
+        Reads uncertain MRZ characters (e.g. tesseract); never needed on the hot path.
+
+    Returns
+    -------
+    BatchVerdict
+        The checks of ``PRINTED_CHECKS`` for the ``n`` documents.
+
+    Raises
+    ------
+    InvalidField
+        When the lengths differ, a record's document type has no layout in the
+        kit, or a page has the wrong shape or dtype.
+    """
+    n = len(records)
+    for name, values in (("pages", pages), ("photos", photos), ("signatures", signatures)):
+        if len(values) != n:
+            raise InvalidField(name, f"must have one entry per record ({n})", len(values))
+    groups: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        if record.doc_type not in kit.layouts:
+            raise InvalidField(f"records[{i}].doc_type", "has no page layout in the QA kit", record.doc_type)
+        groups.setdefault(record.doc_type, []).append(i)
+    parts = []
+    features = np.zeros((n, FEATURE_SHAPE[0] * FEATURE_SHAPE[1]), np.float32)
+    enrolled = np.zeros_like(features)
+    for doc_type, members in groups.items():
+        # Chunks keep the (n, h, w) working arrays in cache-sized pieces: a 100-page
+        # group would otherwise allocate ~150 MB per intermediate array.
+        for start in range(0, len(members), _CHUNK):
+            chunk = members[start:start + _CHUNK]
+            index = np.array(chunk)
+            verdict, chunk_features, chunk_enrolled = _check_group(
+                [records[i] for i in chunk], [pages[i] for i in chunk], [photos[i] for i in chunk],
+                [signatures[i] for i in chunk], kit.layouts[doc_type], kit, second_opinion)
+            features[index] = chunk_features
+            enrolled[index] = chunk_enrolled
+            parts.append((index, verdict))
+    merged = merge_verdicts(parts, n)
+    swap = _photo_swap(records, features, enrolled, photos, kit.thresholds)
+    return BatchVerdict(checks=tuple(swap if c.name == "photo_swap" else c for c in merged.checks), n=n)
+
+
+def _photo_swap(records: Sequence, printed: np.ndarray, enrolled: np.ndarray, photos: Sequence,
+                t: PrintedThresholds) -> Check:
+    """One ``(n, n)`` similarity matrix: is a printed photo someone else's in this batch?"""
+    n = len(records)
+    have = np.array([p is not None for p in photos], bool)
+    similarity = printed @ enrolled.T  # (printed i, enrolled j)
+    own = np.diag(similarity).copy()
+    others = similarity.copy()
+    np.fill_diagonal(others, -np.inf)
+    others[:, ~have] = -np.inf
+    best = others.argmax(axis=1) if n > 1 else np.zeros(n, int)
+    best_score = others[np.arange(n), best] if n > 1 else np.full(n, -np.inf)
+    margin = np.where(np.isfinite(best_score), best_score - own, -1.0)
+    details = [f"photo_swap: the printed photo is application {records[b].application_id}'s "
+               f"({s:.3f}, own {o:.3f})" for b, s, o in zip(best, best_score, own)]
+    return make_check("photo_swap", margin, threshold=t.photo_swap_margin, rule=f"< {t.photo_swap_margin}",
+                      zone="photo", details=details)
