@@ -35,7 +35,7 @@ SNAPSHOT_METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "factory_machine_rated_per_hour": ("Nameplate documents per hour of the machine.", ("machine", "pool")),
     "factory_machine_has_work": (
-        "1 when the machine holds a job, or its pool has queued jobs and it is not paused, draining or in maintenance.",
+        "1 when the machine holds a job, or its pool has queued jobs and it is not paused, draining, in maintenance or off shift.",
         ("machine", "pool"),
     ),
     "factory_machine_last_printed_timestamp_seconds": (

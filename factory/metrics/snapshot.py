@@ -41,11 +41,12 @@ __all__ = [
     "snapshot_from_plan",
 ]
 
-MACHINE_STATES = ("busy", "idle", "draining", "paused", "maintenance", "fault", "offline")
-"""States a printing machine reports (the Entrust PB8500 list: Busy, Idle, Pausing,
-Paused, Offline; plus a scheduled maintenance window and a device fault)."""
+MACHINE_STATES = ("busy", "idle", "draining", "paused", "maintenance", "off_shift", "fault", "offline")
+"""States of a printing machine: the Entrust PB8500 list (Busy, Idle, Pausing as
+draining, Paused, Offline), plus a scheduled maintenance window, outside the
+shift, and a device fault."""
 
-IDLE_BY_CHOICE = frozenset({"draining", "paused", "maintenance"})
+IDLE_BY_CHOICE = frozenset({"draining", "paused", "maintenance", "off_shift"})
 """States in which a machine takes no new job on purpose: queued work is not its work."""
 
 _LAST_DAY_BIN = 10
@@ -68,7 +69,8 @@ class MachineStatus:
     """Nameplate documents per hour."""
     has_work: bool
     """It holds a job, or its pool has queued jobs and it is not idle by choice
-    (``machine_has_work``)."""
+    (``machine_has_work``). The stalled-machine alert needs it 1 for 10 minutes,
+    so a machine coming back from a pause or a night gets its first 10 minutes."""
     last_printed_s: float
     """Unix seconds of its last printed document; when it printed none since the
     controller started watching, the time watching started."""
