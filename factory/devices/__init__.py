@@ -7,8 +7,17 @@ and the simulated personalization machine that runs as its own process.
 May import ``factory.errors``, ``factory.records``, ``factory.config``,
 ``factory.mrz``, numpy, OpenCV and Pillow; the simulator's shell also uses sockets.
 
-Importing this package loads only the pure modules (``layout``, ``render``),
-so QA can read the layout without pulling in sockets.
+Modules:
+
+- ``layout``: the page layouts (zones in mm and pixels, the MRZ geometry); pure.
+- ``render``: the render kit (fonts, pre-rendered backgrounds, OCR-B glyphs) and
+  ``render_page``; pure once the kit is built.
+- ``defects``: print defects with their ground truth; pure.
+- ``driver``: the ``PrinterDriver`` protocol and its messages; pure.
+- ``machine``: the simulated machine's decisions (states, stock, faults); pure, takes ``now``.
+- ``store`` (SQLite), ``simulator`` (the device process, ZeroMQ), ``client``
+  (``SimulatorClient``, ZeroMQ): the shell, imported by name only, so that
+  importing this package pulls in no sockets or SQLite (QA reads the layout).
 """
 
 from factory.devices.layout import (
@@ -26,6 +35,32 @@ from factory.devices.layout import (
     mm_to_px,
     page_layout,
 )
+from factory.devices.defects import (
+    CONTENT_DEFECTS,
+    DEFECT_KINDS,
+    RASTER_DEFECTS,
+    Defect,
+    Neighbour,
+    apply_content_defects,
+    apply_raster_defects,
+    print_page,
+)
+from factory.devices.driver import (
+    DEVICE_PROTOCOL_VERSION,
+    EVENT_KINDS,
+    FAULTS,
+    JOB_STATES,
+    REFUSALS,
+    Acceptance,
+    BlankLoad,
+    DeviceEvent,
+    DeviceStatus,
+    JobRecord,
+    MachineState,
+    PrinterDriver,
+    PrintJob,
+)
+from factory.devices.machine import FaultModel, MachineSpec, PrinterMachine, PrintTask, Refusal
 from factory.devices.render import (
     MRZ_GLYPHS,
     FontFiles,
@@ -63,4 +98,33 @@ __all__ = [
     "page_content",
     "render_content",
     "render_page",
+    # defects
+    "DEFECT_KINDS",
+    "CONTENT_DEFECTS",
+    "RASTER_DEFECTS",
+    "Defect",
+    "Neighbour",
+    "apply_content_defects",
+    "apply_raster_defects",
+    "print_page",
+    # driver
+    "DEVICE_PROTOCOL_VERSION",
+    "MachineState",
+    "FAULTS",
+    "REFUSALS",
+    "JOB_STATES",
+    "EVENT_KINDS",
+    "PrintJob",
+    "Acceptance",
+    "JobRecord",
+    "DeviceEvent",
+    "DeviceStatus",
+    "BlankLoad",
+    "PrinterDriver",
+    # machine
+    "FaultModel",
+    "MachineSpec",
+    "PrintTask",
+    "PrinterMachine",
+    "Refusal",
 ]
