@@ -117,7 +117,7 @@ def _check_events(
     for app_id, row in applications.items():
         history = sorted(by_app.get(app_id, ()), key=lambda e: e["seq"])
         seqs = [e["seq"] for e in history]
-        if seqs != list(range(1, len(history) + 1)) or len(history) != row["version"]:
+        if not history or seqs != list(range(1, len(history) + 1)) or len(history) != row["version"]:
             violations.append(Finding("events", app_id, f"event numbers {seqs[:5]}... do not run 1..{row['version']}"))
             continue
         if history[0]["event"] != Event.RECEIVED or history[0]["to_state"] != JobState.ACCEPTED:

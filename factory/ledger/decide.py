@@ -220,9 +220,13 @@ def decide(
                             local_blanks = {}
                         current = local_blanks.get(serial) or blank_now.get(serial)
                         if row.blank_serial is None and blank_to != _BOUND:
-                            # Named only at the end (or on reconcile): the device took it first.
+                            # Named only at the end (or on reconcile): the device took it first; the take
+                            # is logged as the blank's own event so that the audit counts it.
                             current = _move_blank(serial, _BOUND, current, application_id=app_id, attempt=attempt,
                                                   machine=machine, shift=shift, reason=None)
+                            events.append((now, request.station, "blank", serial, None, "taken", None, _BOUND,
+                                           machine, attempt or None, serial, _BOUND, current.shift, None,
+                                           None))
                         reason = void_reason(event, request.reason) if blank_to == _VOIDED else None
                         current = _move_blank(serial, blank_to, current, application_id=app_id, attempt=attempt,
                                               machine=machine, shift=shift, reason=reason)

@@ -665,6 +665,13 @@ class Ledger:
                     self._db.execute("COMMIT")
         return apps, blanks, events, triggers
 
+    def pragma(self, name: str) -> Any:
+        """The value of a read-only PRAGMA (journal_mode, synchronous, ...)."""
+        if not name.isidentifier():
+            raise LedgerError(f"not a pragma name: {name!r}")
+        with self._sql():
+            return self._db.execute(f"PRAGMA {name}").fetchone()[0]
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Read-only SQL for reports and the audit (a write raises ``LedgerError``)."""
         with self._sql():
