@@ -1,0 +1,228 @@
+"""The controller's ``LineSnapshot`` from the ledger, the planner and what the workers report.
+
+The controller calls ``LedgerSnapshotter.snapshot(ledger, now_s=..., machines=...)``
+from its own loop (the thread that owns the ledger connection) every few
+seconds and hands the result to ``LatestSnapshot.set``; scrapes read that.
+It reads only through ``Ledger.query`` (SELECT) on indexed columns: the
+unprinted and flagged applications by state, and the print events after the
+last one it has seen (by ``event_id``), so each call costs the queue, not the
+history. The plan is the scheduler's, made the way the panel's plan screen
+makes it (same horizon and shifts), except that only machines an operator
+took out (paused, maintenance) are down for the whole horizon; the panel's
+what-if of "now" also drops faulty and offline ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from factory.config import POOLS, Config
+from factory.errors import InvalidField
+from factory.metrics.snapshot import LineSnapshot, MachineStatus, machine_has_work, overtime_used_hours
+from factory.metrics.snapshot import snapshot_from_plan
+from factory.scheduler import (
+    WorkingCalendar,
+    class_ranks,
+    line_arrays,
+    plan_day_zero,
+    plan_overtime,
+    plan_queue,
+    queue_arrays,
+    shift_hours_for,
+)
+
+if TYPE_CHECKING:
+    from factory.ledger import Ledger
+
+__all__ = ["UNPRINTED_STATES", "OPERATOR_MODES", "MachineReport", "machine_state", "LedgerSnapshotter"]
+
+UNPRINTED_STATES = ("accepted", "queued", "spoiled", "leased", "printing", "needs_reconcile")
+"""Application states that still need a printed document: the backlog."""
+
+_PRINTED_EVENTS = ("device_executed", "reconciled_printed")
+_HELD_STATES = ("leased", "printing")
+_TAKEN_OUT = ("paused", "maintenance")
+"""Machines planned as down for the whole horizon: an operator took them out. A fault, an
+offline worker or the night are not: the stalled-machine and process-down alerts page for
+those, and a projection that dropped them would page "projected late" at every restart."""
+_MIN_PLAN_DAYS = 5
+_MAX_PLAN_DAYS = 60
+
+OPERATOR_MODES = ("running", "paused", "draining", "maintenance", "off_shift")
+"""What an operator (or the shift clock) has decided for a machine."""
+
+_DEVICE_STATES = {
+    "idle": "idle", "busy": "busy", "ready": "idle", "printing": "busy",
+    "pausing": "draining", "paused": "paused", "stopping": "draining",
+    "offline": "offline", "fault": "fault",
+}
+"""The device's word (PB8500: Idle, Busy, Pausing, Paused, Stopping, Offline; plus Fault) -> our state."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MachineReport:
+    """What the controller knows of one machine besides the ledger."""
+
+    connected: bool
+    """Its worker said hello and keeps its heartbeats."""
+    device_state: str = ""
+    """The device's own state from the last heartbeat (Idle, Busy, Pausing, Paused, Stopping, Offline, Fault)."""
+    blanks_left: int = -1
+    """Blanks in the device's hopper; -1 when unknown."""
+    mode: str = "running"
+    """One of ``OPERATOR_MODES``."""
+
+
+def machine_state(report: MachineReport | None, *, holds_job: bool) -> str:
+    """One of ``MACHINE_STATES`` for a machine: no worker is offline; the device's fault or
+    offline wins; then the operator's pause, drain or maintenance; then busy when it holds a job."""
+    if report is None or not report.connected:
+        return "offline"
+    if report.mode not in OPERATOR_MODES:
+        raise InvalidField("mode", f"must be one of {', '.join(OPERATOR_MODES)}", report.mode)
+    device = _DEVICE_STATES.get(report.device_state.strip().lower(), "")
+    if device in ("fault", "offline"):
+        return device
+    if report.mode != "running":
+        return "paused" if report.mode == "draining" and not holds_job else report.mode
+    if device in ("paused", "draining"):
+        return device
+    return "busy" if holds_job or device == "busy" else "idle"
+
+
+class LedgerSnapshotter:
+    """Builds snapshots for one controller; remembers the last print event it has read.
+
+    Parameters
+    ----------
+    config : Config
+    calendar : WorkingCalendar
+    started_s : float
+        Unix seconds the controller started watching: the floor of every
+        machine's last-printed time, so a restart does not look like a stall.
+    peak_shifts : bool
+        Plan with the seasons' peak shift lengths (as the panel's switch).
+    blanks_in_store : mapping pool -> int, optional
+        Blanks in the store room; the devices' hoppers are added.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        calendar: WorkingCalendar,
+        *,
+        started_s: float,
+        peak_shifts: bool = False,
+        blanks_in_store: Mapping[str, int] | None = None,
+    ) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.peak_shifts = peak_shifts
+        self.blanks_in_store = {pool: int((blanks_in_store or {}).get(pool, 0)) for pool in POOLS}
+        ranks = class_ranks(config)
+        self._classes = tuple(sorted(ranks, key=ranks.get))
+        self._green_rank = min((ranks[name] for name, c in config.service_classes.items() if c.rule == "wall_clock"),
+                               default=0)
+        self._last_printed = {m.id: float(started_s) for m in config.line.machines}
+        self._last_event_id: int | None = None
+
+    def _read_prints(self, ledger: Ledger) -> None:
+        if self._last_event_id is None:
+            # Prints before the controller started are older than ``started_s``: skip the history.
+            self._last_event_id = int(ledger.query("SELECT COALESCE(MAX(event_id), 0) FROM events")[0][0])
+            return
+        rows = ledger.query(
+            "SELECT event_id, machine, at FROM events WHERE event_id > ? AND kind = 'application'"
+            " AND event IN (?, ?) ORDER BY event_id",
+            (self._last_event_id, *_PRINTED_EVENTS),
+        )
+        newest = ledger.query("SELECT COALESCE(MAX(event_id), 0) FROM events")[0][0]
+        for _, machine, at in rows:
+            if machine in self._last_printed:
+                self._last_printed[machine] = max(self._last_printed[machine], float(at))
+        self._last_event_id = max(int(newest), self._last_event_id)
+
+    def snapshot(self, ledger: Ledger, *, now_s: float, machines: Mapping[str, MachineReport] | None = None) -> LineSnapshot:
+        """The line now. ``machines`` maps machine id -> its report; a machine missing is offline."""
+        machines = machines or {}
+        self._read_prints(ledger)
+        config, cal = self.config, self.calendar
+        rows = ledger.query(
+            "SELECT pool, priority, COALESCE(deadline_ordinal, 0), accepted_s, state, machine FROM applications"
+            f" WHERE state IN ({', '.join('?' * len(UNPRINTED_STATES))})",
+            UNPRINTED_STATES,
+        )
+        flagged = ledger.query("SELECT updated_at FROM applications WHERE state = 'qa_flagged'")
+
+        local_now = dt.datetime.fromtimestamp(now_s, config.line.tz)
+        today = local_now.date()
+        pool_index = {name: i for i, name in enumerate(POOLS)}
+        n = len(rows)
+        day_zero = plan_day_zero(cal, today)
+        ordinals = np.fromiter((r[2] for r in rows), dtype=np.int64, count=n)
+        deadline = np.searchsorted(cal.working_ordinals, ordinals, side="left").astype(np.int64) - day_zero
+        queue = queue_arrays(
+            deadline,
+            np.fromiter((min(max(int(r[1]), 0), 15) for r in rows), dtype=np.int64, count=n),
+            np.fromiter((pool_index[r[0]] for r in rows), dtype=np.int64, count=n),
+            np.fromiter((int(r[3]) for r in rows), dtype=np.int64, count=n),
+        )
+
+        held = {r[5] for r in rows if r[4] in _HELD_STATES and r[5]}
+        waiting = np.fromiter((r[4] not in _HELD_STATES for r in rows), dtype=bool, count=n)
+        queued_per_pool = np.bincount(queue.pool[waiting].astype(np.int64), minlength=len(POOLS))
+        statuses, down = [], []
+        for machine in config.line.machines:
+            state = machine_state(machines.get(machine.id), holds_job=machine.id in held)
+            if state in _TAKEN_OUT:
+                down.append(machine.id)
+            statuses.append(MachineStatus(
+                machine=machine.id, pool=machine.pool, state=state, rated_per_hour=machine.rated_per_hour,
+                has_work=machine_has_work(state, machine.id in held, int(queued_per_pool[pool_index[machine.pool]])),
+                last_printed_s=self._last_printed[machine.id],
+            ))
+
+        available = len(cal.working_ordinals) - day_zero
+        days = int(min(max(int(deadline.max(initial=-1)) + 2, _MIN_PLAN_DAYS), _MAX_PLAN_DAYS, available))
+        dates = [dt.date.fromordinal(int(o)) for o in cal.working_ordinals[day_zero:day_zero + days]]
+        hours = shift_hours_for(config.line, config.seasons, dates, peak_shifts=self.peak_shifts)
+        line = line_arrays(config.line, dates, shift_hours=hours, down=down)
+        plan = plan_queue(queue, line.capacity, line.machine_pool, line.rated_per_hour)
+        overtime = plan_overtime(queue, line, max_shift_hours=max(config.line.shifts.peak_hours,
+                                                                  float(hours.max(initial=0))))
+        # A day's blanks: every machine of the pool (down or not) at today's planned shift.
+        all_up = line_arrays(config.line, dates[:1], shift_hours=hours[:1]).pool_capacity()[:, 0] if dates else \
+            np.zeros(len(POOLS))
+        in_machines = {pool: 0 for pool in POOLS}
+        for machine in config.line.machines:
+            report = machines.get(machine.id)
+            if report is not None and report.blanks_left > 0:
+                in_machines[machine.pool] += report.blanks_left
+
+        used = {}
+        is_working_today = bool(dates) and dates[0] == today
+        shift_start = dt.datetime.combine(today, config.line.shifts.start, tzinfo=config.line.tz)
+        elapsed_h = (local_now - shift_start).total_seconds() / 3600.0
+        for p, pool in enumerate(POOLS):
+            planned = float(overtime.hours[p, 0]) if is_working_today and overtime.hours.shape[1] else 0.0
+            used[pool] = overtime_used_hours(elapsed_h, float(hours[0]) if dates else 0.0, planned) \
+                if is_working_today else 0.0
+
+        return snapshot_from_plan(
+            now_s=now_s,
+            queue=queue,
+            service_classes=self._classes,
+            plan=plan,
+            overtime=overtime,
+            machines=statuses,
+            green_rank=self._green_rank,
+            review_entered_s=np.array([r[0] for r in flagged], dtype=np.float64),
+            blanks_in_stock={pool: self.blanks_in_store[pool] + in_machines[pool] for pool in POOLS},
+            blanks_needed_per_day={pool: float(all_up[p]) for p, pool in enumerate(POOLS)},
+            overtime_used=used,
+        )
