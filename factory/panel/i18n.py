@@ -102,6 +102,8 @@ STRINGS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "plan.cum_capacity": ("累计产能（含加班）", "Cumulative capacity (with overtime)"),
     "plan.jobs": ("待印", "Jobs"),
     "plan.late": ("计划误期", "Late in plan"),
+    "plan.overdue": ("其中已逾期", "of which already overdue"),
+    "plan.machines_up": ("台设备在产", "machines up"),
     "plan.feasible": ("全部可按期", "Every deadline can be met"),
     "plan.infeasible": ("有截止无法满足", "Some deadlines cannot be met"),
     "plan.overtime_total": ("所需加班", "Overtime needed"),

@@ -183,6 +183,7 @@ def plan_report(
             demand[0] += load.overdue[p]
         pools[name] = {
             "machines": int((line.machine_pool == p).sum()),
+            "machines_up": int(((line.machine_pool == p) & line.up[0]).sum()) if days else 0,
             "jobs": int((queue.pool == p).sum()),
             "demand": demand.tolist(),
             "capacity": load.capacity[p].tolist(),
@@ -238,7 +239,7 @@ def _next_up(plan, rows: Sequence[QueueRow], queue: QueueArrays, per_pool: int =
     out: dict[str, list[dict[str, Any]]] = {}
     for p, name in enumerate(POOLS):
         members = np.flatnonzero((queue.pool == p) & (plan.day >= 0))
-        order = members[np.lexsort((members, plan.start_s[members], plan.day[members]))][:per_pool]
+        order = members[np.lexsort((members, plan.machine[members], plan.start_s[members], plan.day[members]))][:per_pool]
         out[name] = [{"application_id": rows[i].application_id, "service_class": rows[i].service_class,
                       "day": int(plan.day[i])} for i in order.tolist()]
     return out

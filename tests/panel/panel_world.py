@@ -72,9 +72,12 @@ def _serial(config: Config, doc_type: str, n: int) -> str:
 
 
 def build_world(config: Config, root: Path, *, count: int = 40, printed: int = 4, flagged: int = 3,
-                seed: int = 7) -> World:
+                seed: int = 7, backlog: int = 0, backlog_day: dt.date | None = None, busy: tuple[str, ...] = ()) -> World:
     """A ledger at ``root/ledger.sqlite`` with ``count`` queued applications, of which the first
-    ``printed + flagged`` passports are printed and QA'd (``flagged`` of them with an MRZ misprint)."""
+    ``printed + flagged`` passports are printed and QA'd (``flagged`` of them with an MRZ misprint).
+
+    ``backlog`` more applications accepted on ``backlog_day`` (no images) make a peak's queue;
+    each machine in ``busy`` holds one leased job."""
     clock = ShiftedClock()
     ledger = Ledger.open(root / "ledger.sqlite", shifts=shift_clock(config.line))
     world = World(config=config, ledger=ledger, root=root, clock=clock)
@@ -84,6 +87,11 @@ def build_world(config: Config, root: Path, *, count: int = 40, printed: int = 4
     admissions, rejections = prepare_intake([(f"line {i}", s.record) for i, s in enumerate(samples, 1)], config, cal)
     assert not rejections, [r.as_dict() for r in rejections]
     now = clock()
+    if backlog:
+        old = generate_applications(backlog, seed + 1, config, day=backlog_day, image_dir=str(root), id_prefix="P")
+        queued, refused = prepare_intake([(f"backlog {i}", s.record) for i, s in enumerate(old, 1)], config, cal)
+        assert not refused
+        ledger.add_applications(queued, station="intake", now=now - 86400)
     ledger.add_applications(admissions, station="intake", now=now - 3600)
     world.ids = [a.application.application_id for a in admissions]
     world.records = {s.record["application_id"]: s.record for s in samples}
@@ -128,6 +136,11 @@ def build_world(config: Config, root: Path, *, count: int = 40, printed: int = 4
         ledger.record_qa(app_id, 1, passed=ok, checks=checks, reasons=[] if ok else [checks["mrz_readback"]["detail"]],
                          station="qa:Q1", now=at + 60)
         (world.flagged if not ok else world.passed).append(app_id)
+    pool_of = {m.id: m.pool for m in config.line.machines}
+    waiting = admissions
+    for machine in busy:
+        job = next(a for a in waiting if a.pool == pool_of[machine] and ledger.state_of(a.application.application_id) == "queued")
+        ledger.lease(job.application.application_id, machine, lease_s=600, station="controller", now=now)
     return world
 
 

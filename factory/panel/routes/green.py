@@ -8,7 +8,8 @@ import shutil
 
 import cv2
 import numpy as np
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import UploadFile
 
 from factory.errors import InvalidField, InvalidRecord
 from factory.panel.auth import User
@@ -49,8 +50,15 @@ async def _image(form, name: str, problems: list[InvalidField]) -> bytes | None:
 
 @router.post("/api/green", dependencies=[Depends(check_csrf)])
 async def submit_green(request: Request, user: User = Depends(api_user("green.submit"))):
-    ctx = context(request)
     form = await request.form()
+    try:
+        return await _admit(request, form, user)
+    finally:
+        await form.close()  # the uploads' spooled temporary files
+
+
+async def _admit(request: Request, form, user: User) -> dict:
+    ctx = context(request)
     now = dt.datetime.fromtimestamp(ctx.clock(), ctx.config.line.tz)
     record: dict[str, str] = {}
     for name in _TEXT_FIELDS:

@@ -17,6 +17,7 @@ function el(tag, attrs, ...children) {
     if (v === null || v === undefined || v === false) continue;
     if (k === "class") node.setAttribute("class", v);
     else if (k === "text") node.textContent = v;
+    else if (k === "style") node.style.cssText = v;  // CSSOM: allowed by the CSP, unlike a style attribute
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : v);
   }
@@ -233,9 +234,10 @@ async function refreshPlan() {
     const svg = el("svg:svg", { id: `chart-${pool}`, role: "img" });
     const card = el("div", { class: "chart", id: `plan-${pool}`, "data-shifts": data.shifts },
       el("h3", {},
-        el("span", { text: `${poolName(pool)} · ${p.machines} ${T("line.summary.machines")}` }),
+        el("span", { text: `${poolName(pool)} · ${p.machines_up}/${p.machines} ${T("plan.machines_up")}` }),
         el("span", { text: `${T("plan.jobs")} ${fmt(p.jobs)}` }),
         el("span", { class: p.late ? "bad" : "ok", text: `${T("plan.late")} ${fmt(p.late)}` }),
+        p.overdue ? el("span", { class: "bad", text: `${T("plan.overdue")} ${fmt(p.overdue)}` }) : null,
         el("span", { class: p.feasible ? "ok" : "bad", text: p.feasible ? T("plan.feasible") : T("plan.infeasible") }),
         el("span", { class: "overtime-total", text: `${T("plan.overtime_total")} ${fmt(p.overtime_total_hours, 2)} ${T("plan.hours")}` }),
         el("span", { class: p.late_even_with_overtime ? "bad" : "ok", text: `${T("plan.late_with_overtime")} ${fmt(p.late_even_with_overtime)}` })),
@@ -247,6 +249,11 @@ async function refreshPlan() {
 }
 
 // ------------------------------------------------------------------------------------------------ green
+
+function fieldLabel(field) {
+  const key = "field." + field;
+  return STR[key] ? `${STR[key]} (${field})` : field;
+}
 
 function initGreen() {
   const form = document.getElementById("green-form");
@@ -275,7 +282,7 @@ function initGreen() {
       const errors = err.errors && err.errors.length ? err.errors : [{ field: "", reason: err.message }];
       for (const e of errors) { const input = document.getElementById("g-" + e.field); if (input) input.classList.add("bad"); }
       result.replaceChildren(el("div", { class: "errors", id: "green-errors" }, el("b", { text: T("green.errors") }),
-        el("ul", {}, errors.map((e) => el("li", { text: (e.field ? `${T("field." + e.field) !== "field." + e.field ? T("field." + e.field) : e.field}: ` : "") + e.reason }))));
+        el("ul", {}, errors.map((e) => el("li", { "data-field": e.field, text: (e.field ? `${fieldLabel(e.field)}: ` : "") + e.reason })))));
     } finally {
       button.disabled = false;
     }
