@@ -6,14 +6,16 @@ overtime, as plain data built by pure functions), its metric families
 (``collectors``: client_python's Collector protocol into a registry passed
 in), and the ``/metrics`` endpoint with the live instruments of each process
 (``exporter``: counters and histograms the printer workers, QA workers and
-controller update as events happen, and the default ports). Prometheus
+controller update as events happen, and the default ports) and the
+controller's snapshot from the ledger (``ledger_snapshot``: read-only
+queries through ``Ledger.query``, the scheduler's plan). Prometheus
 configuration, recording and alert rules, their promtool tests and the
 Grafana dashboard live in ``configs/``; ``docs/monitoring.md`` lists every
 metric and alert.
 
 Imports ``factory.errors``, ``factory.config``, ``factory.scheduler`` (plan
-and queue types), numpy and prometheus_client; ``exporter`` opens a socket,
-nothing else does I/O. No zmq, sqlite3 or web framework; no multiprocess
+and queue types), numpy and prometheus_client; ``exporter`` opens a socket
+and ``ledger_snapshot`` reads a ``Ledger`` it is given; nothing else does I/O. No zmq, sqlite3 or web framework; no multiprocess
 directory: one process, one registry, one port.
 """
 
@@ -34,6 +36,7 @@ from factory.metrics.exporter import (
     qa_metrics_port,
     serve_metrics,
 )
+from factory.metrics.ledger_snapshot import OPERATOR_MODES, LedgerSnapshotter, MachineReport, machine_state
 from factory.metrics.snapshot import (
     DUE_BINS,
     MACHINE_STATES,
@@ -82,4 +85,8 @@ __all__ = [
     "PrinterInstruments",
     "QaInstruments",
     "ControllerInstruments",
+    "OPERATOR_MODES",
+    "MachineReport",
+    "machine_state",
+    "LedgerSnapshotter",
 ]
