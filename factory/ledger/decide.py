@@ -134,7 +134,9 @@ def void_reason(event: str, reason: str | None) -> str:
     """The blank's void reason: the one given when it is a known reason, else the event's default."""
     if reason in VOID_REASONS:
         return reason
-    return {Event.REJECTED.value: "qa_reject", Event.DEVICE_FAILED.value: "jam"}.get(event, "device_fault")
+    if event == Event.REJECTED.value:
+        return "qa_reject"
+    return "device_fault"  # laser or ribbon fault, power lost mid-print, ... (a jam names itself)
 
 
 def _move_blank(
