@@ -276,9 +276,9 @@ def _card(doc: DocumentType, dpi: int) -> PageLayout:
         _zone("photo", "photo", 3.0, 11.0, 23.0, 30.0, dpi),
         _text_zone("document_number", 61.0, 6.2, 23.0, h, dpi, em_mm=em, label=_LABELS["document_number"]),
         _text_zone("surname_cn", c1, rows[0], 14.0, h, dpi, em_mm=em_cn, label=_LABELS["surname_cn"]),
-        _text_zone("surname_latin", 44.0, rows[0], 40.0, h, dpi, em_mm=em, label=_LABELS["surname_latin"]),
+        _text_zone("surname_latin", 44.0, rows[0], 26.0, h, dpi, em_mm=em, label=_LABELS["surname_latin"]),
         _text_zone("given_name_cn", c1, rows[1], 14.0, h, dpi, em_mm=em_cn, label=_LABELS["given_name_cn"]),
-        _text_zone("given_name_latin", 44.0, rows[1], 40.0, h, dpi, em_mm=em, label=_LABELS["given_name_latin"]),
+        _text_zone("given_name_latin", 44.0, rows[1], 26.0, h, dpi, em_mm=em, label=_LABELS["given_name_latin"]),
         _text_zone("sex", c1, rows[2], 12.0, h, dpi, em_mm=em, label=_LABELS["sex"]),
         _text_zone("nationality", 43.0, rows[2], 24.0, h, dpi, em_mm=em, label=_LABELS["nationality"]),
         _text_zone("date_of_birth", c1, rows[3], 27.0, h, dpi, em_mm=em, label=_LABELS["date_of_birth"]),
@@ -286,7 +286,7 @@ def _card(doc: DocumentType, dpi: int) -> PageLayout:
         _text_zone("date_of_issue", c1, rows[4], 27.0, h, dpi, em_mm=em, label=_LABELS["date_of_issue"]),
         _text_zone("date_of_expiry", c2, rows[4], 27.0, h, dpi, em_mm=em, label=_LABELS["date_of_expiry"]),
         _zone("signature", "signature", c1, 37.0, 32.0, 5.6, dpi, label_cn="持证人签名", label_en="Signature"),
-        _zone("ghost", "ghost", 70.0, 26.0, 12.0, 15.5, dpi),
+        _zone("ghost", "ghost", 71.5, 11.0, 11.5, 15.0, dpi),
     ]
     mrz = None
     name = "td1_card"

@@ -186,25 +186,33 @@ def _with_geometry(templates: MrzTemplates, geometry: MrzGeometry) -> MrzTemplat
     return replace(templates, geometry=geometry)
 
 
-def _band_offsets(ink: np.ndarray, g: MrzGeometry, half: int, search_px: int, segments: int) -> np.ndarray:
-    """Per line and per column segment, the row offset whose cap-height band holds the most ink.
+def _band_offsets(ink: np.ndarray, g: MrzGeometry, half: int, search_px: int,
+                  segments: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per line and column segment, the row offset whose cap-height band holds the most ink.
 
     ``ink`` is a reading window in which every line's search range lies inside.
-    Returns ``(lines, segments) int``.
+    When several offsets hold all the ink (the band is a little taller than the
+    glyphs) the middle of them is taken, which centres the line to a fraction
+    of a pixel. Returns the offsets ``(lines, segments) float64`` and the ink
+    each best band holds (0 for a segment with no ink).
     """
     seg_w = g.line_width_px // segments
     x0 = g.first_char_x
     span = 2 * half + 1
-    out = np.zeros((g.line_count, segments), np.int64)
+    offsets = np.zeros((g.line_count, segments))
+    weights = np.zeros((g.line_count, segments))
+    candidates = np.arange(-search_px, search_px + 1, dtype=np.float64)[:, None]
     for line, centre in enumerate(g.line_center_y):
         lo = centre - search_px - half
         block = ink[lo:lo + 2 * search_px + span, x0:x0 + seg_w * segments]
-        profiles = block.reshape(block.shape[0], segments, seg_w).sum(axis=2)  # (rows, segments)
-        csum = np.concatenate((np.zeros((1, segments)), np.cumsum(profiles, axis=0, dtype=np.float64)))
+        profiles = block.reshape(block.shape[0], segments, seg_w).sum(axis=2, dtype=np.float64)  # (rows, segments)
+        csum = np.concatenate((np.zeros((1, segments)), np.cumsum(profiles, axis=0)))
         bands = csum[span:] - csum[:-span]  # (2 * search_px + 1, segments)
-        best = bands.argmax(axis=0) - search_px
-        out[line] = np.where(bands.max(axis=0) > 0, best, 0)
-    return out
+        best = bands.max(axis=0)
+        ties = bands >= best * (1 - 1e-6)
+        offsets[line] = np.where(best > 0, (ties * candidates).sum(axis=0) / np.maximum(ties.sum(axis=0), 1), 0.0)
+        weights[line] = best
+    return offsets, weights
 
 
 def _column_offset(ink: np.ndarray, templates: MrzTemplates, dys: Sequence[int], half: int,
@@ -244,16 +252,35 @@ def _register(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> tuple
 
     The slope (rows per column) is one straight-line fit through each line's
     segment offsets, so a page skewed by up to about a degree still has every
-    character cell found within a pixel, without rotating the image.
+    character cell found within a pixel, without rotating the image. Segments
+    with little ink (a line printed only in part) do not take part in the fit.
     """
     g = templates.geometry
     half = int(round(g.cap_height_px / 2))
-    segment_dys = _band_offsets(ink, g, half, search_px, _SEGMENTS).astype(np.float64)
+    segment_dys, ink_held = _band_offsets(ink, g, half, search_px, _SEGMENTS)
     seg_w = g.line_width_px // _SEGMENTS
     x = (np.arange(_SEGMENTS) - (_SEGMENTS - 1) / 2) * seg_w
-    intercepts = segment_dys.mean(axis=1)
-    dy = segment_dys - intercepts[:, None]
-    slope = float((dy * x).sum() / (g.line_count * (x * x).sum()))
+    used = ink_held > 0.25 * ink_held.max(axis=1, keepdims=True)
+    slope = 0.0
+    intercepts = np.zeros(g.line_count)
+    for line in range(g.line_count):
+        if used[line].any():
+            intercepts[line] = segment_dys[line, used[line]].mean()
+    # One common slope: the lines are parallel; each line keeps its own intercept.
+    xs, dys = [], []
+    for line in range(g.line_count):
+        if used[line].sum() >= 2:
+            xl = x[used[line]]
+            xs.append(xl - xl.mean())
+            dys.append(segment_dys[line, used[line]] - segment_dys[line, used[line]].mean())
+    if xs:
+        xc, dyc = np.concatenate(xs), np.concatenate(dys)
+        if (xc * xc).sum() > 0:
+            slope = float((xc * dyc).sum() / (xc * xc).sum())
+            # Intercepts at the line's middle, from the segments that were used.
+            for line in range(g.line_count):
+                if used[line].any():
+                    intercepts[line] = (segment_dys[line, used[line]] - slope * x[used[line]]).mean()
     if abs(slope) * g.line_width_px < 1.0:
         slope = 0.0
     rounded = [int(round(v)) for v in intercepts]
