@@ -152,29 +152,31 @@ class LedgerSnapshotter:
         machines = machines or {}
         self._read_prints(ledger)
         config, cal = self.config, self.calendar
+        # Grouped in SQL: jobs alike in pool, class, deadline and hold are alike to the plan's
+        # counts, so one row per group (with its count and earliest acceptance) is enough.
+        pool_case = " ".join(f"WHEN ? THEN {i}" for i in range(len(POOLS)))
         rows = ledger.query(
-            "SELECT pool, priority, COALESCE(deadline_ordinal, 0), accepted_s, state, machine FROM applications"
-            f" WHERE state IN ({', '.join('?' * len(UNPRINTED_STATES))})",
-            UNPRINTED_STATES,
+            f"SELECT CASE pool {pool_case} END AS p, MIN(MAX(priority, 0), 15) AS c, COALESCE(deadline_ordinal, 0) AS d,"
+            " state IN ('leased', 'printing') AS h, MIN(accepted_s), COUNT(*) FROM applications"
+            f" WHERE state IN ({', '.join('?' * len(UNPRINTED_STATES))}) GROUP BY p, c, d, h",
+            (*POOLS, *UNPRINTED_STATES),
         )
+        held = {r[0] for r in ledger.query(
+            "SELECT DISTINCT machine FROM applications WHERE state IN ('leased', 'printing') AND machine IS NOT NULL")}
         flagged = ledger.query("SELECT updated_at FROM applications WHERE state = 'qa_flagged'")
 
         local_now = dt.datetime.fromtimestamp(now_s, config.line.tz)
         today = local_now.date()
         pool_index = {name: i for i, name in enumerate(POOLS)}
-        n = len(rows)
+        groups = np.array(rows, dtype=np.float64).reshape(len(rows), 6)
+        table = np.repeat(groups[:, :5], groups[:, 5].astype(np.int64), axis=0)
         day_zero = plan_day_zero(cal, today)
-        ordinals = np.fromiter((r[2] for r in rows), dtype=np.int64, count=n)
+        ordinals = table[:, 2].astype(np.int64)
         deadline = np.searchsorted(cal.working_ordinals, ordinals, side="left").astype(np.int64) - day_zero
         queue = queue_arrays(
-            deadline,
-            np.fromiter((min(max(int(r[1]), 0), 15) for r in rows), dtype=np.int64, count=n),
-            np.fromiter((pool_index[r[0]] for r in rows), dtype=np.int64, count=n),
-            np.fromiter((int(r[3]) for r in rows), dtype=np.int64, count=n),
+            deadline, table[:, 1].astype(np.int64), table[:, 0].astype(np.int64), table[:, 4].astype(np.int64)
         )
-
-        held = {r[5] for r in rows if r[4] in _HELD_STATES and r[5]}
-        waiting = np.fromiter((r[4] not in _HELD_STATES for r in rows), dtype=bool, count=n)
+        waiting = table[:, 3] == 0
         queued_per_pool = np.bincount(queue.pool[waiting].astype(np.int64), minlength=len(POOLS))
         statuses, down = [], []
         for machine in config.line.machines:
