@@ -30,7 +30,7 @@ __all__ = [
     "dropout_length",
     "banding_amplitude",
     "ink_ratio",
-    "window_difference",
+    "local_difference",
 ]
 
 
@@ -116,25 +116,24 @@ def smudge_depth(relative: np.ndarray, *, sigma: float = 2.0) -> tuple[np.ndarra
     return depth, where
 
 
-def dropout_length(residual: np.ndarray, ink: np.ndarray, *, lighter: float, share: float,
-                   extent: int) -> tuple[np.ndarray, np.ndarray]:
-    """Straight light streaks over ink, along a column or a row: a line of the print head out.
+def dropout_length(residual: np.ndarray, *, tolerance: float, extent: int) -> tuple[np.ndarray, np.ndarray]:
+    """Straight streaks along a column or a row: a line of the print head out.
 
-    A streak crosses strokes and paper alike, so its light pixels are few but
-    spread along one line; a misprinted character or a swapped image is light
-    in a compact patch instead.
+    A streak crosses strokes, tints, images and paper alike and leaves bare
+    paper along its line: every pixel there differs from what was expected,
+    even if only a little (a one-pixel streak over a tint line changes a
+    half-resolution pixel by ~5 grey levels; over a portrait's light
+    background it may darken rather than lighten). Summed along the line, the
+    differences stand well above the noise of a clean print (under 2.5 levels
+    anywhere), while a misprinted character or a swapped image differs in a
+    compact patch, not along a long thin line.
 
     Parameters
     ----------
     residual : np.ndarray
         ``(n, h, w) float32`` printed minus expected grey levels.
-    ink : np.ndarray
-        ``(n, h, w) float32``: how much darker than bare paper the page should be (grey levels).
-    lighter : float
-        Least grey levels above expected that count as missing ink.
-    share : float
-        Least share of the expected ink that must be missing (a one-pixel
-        streak lightens a half-resolution pixel by half its ink).
+    tolerance : float
+        Grey levels a pixel may differ from expected and still count as clean.
     extent : int
         Least distance (pixels) between the first and the last light pixel of a
         two-pixel-wide line for it to count as a streak.
@@ -142,24 +141,27 @@ def dropout_length(residual: np.ndarray, ink: np.ndarray, *, lighter: float, sha
     Returns
     -------
     (np.ndarray, np.ndarray)
-        ``(n,)`` light pixels on the worst streak line, ``(n, 2)`` (row, column) of its middle.
+        ``(n,)`` the summed excess difference (grey levels) of the worst streak
+        line and ``(n, 2)`` (row, column) of its middle.
     """
-    light = (residual > lighter) & (residual > share * ink) & (ink > 2 * lighter)
+    excess = np.abs(residual) - tolerance
+    np.maximum(excess, 0.0, out=excess)
+    light = excess > 0
     n = light.shape[0]
     found = np.zeros(n)
     where = np.zeros((n, 2), np.int64)
-    for axis in (1, 2):  # columns (counted over rows), then rows (counted over columns)
-        counts = light.sum(axis=axis, dtype=np.int32)  # (n, length)
-        counts = counts[:, :-1] + counts[:, 1:]  # two-pixel-wide lines
+    for axis in (1, 2):  # columns (summed over rows), then rows (summed over columns)
+        sums = excess.sum(axis=axis)  # (n, length)
+        sums = sums[:, :-1] + sums[:, 1:]  # two-pixel-wide lines
         length = light.shape[axis]
         present = light.any(axis=axis)
+        first = np.where(present, light.argmax(axis=axis), length)
+        last = np.where(present, length - 1 - np.flip(light, axis=axis).argmax(axis=axis), -1)
         present = present[:, :-1] | present[:, 1:]
-        first = light.argmax(axis=axis)
-        last = length - 1 - np.flip(light, axis=axis).argmax(axis=axis)
         first = np.minimum(first[:, :-1], first[:, 1:])
         last = np.maximum(last[:, :-1], last[:, 1:])
         spread = np.where(present, last - first, 0)
-        score = np.where(spread >= extent, counts, 0)
+        score = np.where(spread >= extent, sums, 0.0)
         best = score.argmax(axis=1)
         value = score[np.arange(n), best]
         better = value > found
@@ -214,25 +216,30 @@ def ink_ratio(printed_ink: np.ndarray, expected_ink: np.ndarray) -> np.ndarray:
     return np.where(expected > 1e-6, printed / np.maximum(expected, 1e-6), 1.0)
 
 
-def window_difference(difference: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The largest mean of ``difference`` over a full-height window ``width`` columns wide.
+def local_difference(difference: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The largest mean of ``difference`` over a ``size x size`` window, per image.
+
+    A misprinted character differs from the expected one in a compact patch
+    (玉 for 王 is one dot), so the test is local, not a mean over the field.
 
     Parameters
     ----------
     difference : np.ndarray
-        ``(n, h, w) float32`` non-negative differences of a text zone.
-    width : int
-        About one character's advance, in pixels.
+        ``(n, h, w) float32`` non-negative differences of a zone, in units of the ink contrast.
+    size : int
+        Window side in pixels.
 
     Returns
     -------
     (np.ndarray, np.ndarray)
-        ``(n,)`` the largest window mean and ``(n,)`` the column where that window starts.
+        ``(n,)`` the largest window mean and ``(n, 2)`` its (row, column).
     """
-    n, h, w = difference.shape
-    width = max(1, min(width, w))
-    columns = difference.sum(axis=1)  # (n, w)
-    cumulative = np.concatenate([np.zeros((n, 1), np.float64), np.cumsum(columns, axis=1, dtype=np.float64)], axis=1)
-    windows = (cumulative[:, width:] - cumulative[:, :-width]) / (h * width)
-    start = windows.argmax(axis=1)
-    return windows[np.arange(n), start], start
+    n = difference.shape[0]
+    value = np.zeros(n)
+    where = np.zeros((n, 2), np.int64)
+    for i in range(n):
+        local = cv2.blur(difference[i], (size, size), borderType=cv2.BORDER_CONSTANT)
+        k = int(np.argmax(local))
+        value[i] = float(local.flat[k])
+        where[i] = np.unravel_index(k, local.shape)
+    return value, where
