@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS applications (
     received_at      REAL NOT NULL,
     updated_at       REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS applications_by_state ON applications (state);
+CREATE INDEX IF NOT EXISTS applications_by_state_time ON applications (state, updated_at);
 CREATE INDEX IF NOT EXISTS applications_in_flight ON applications (machine)
     WHERE state IN ('leased', 'printing');
 
@@ -117,6 +117,8 @@ CREATE TABLE IF NOT EXISTS events (
     detail       TEXT,                            -- JSON, optional
     UNIQUE (kind, subject, seq)
 );
+
+CREATE INDEX IF NOT EXISTS events_of_stations ON events (event_id) WHERE kind = 'station';
 
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN

@@ -593,6 +593,39 @@ class Ledger:
             "SELECT application_id, pool, priority, COALESCE(deadline_ordinal, 0), accepted_s FROM applications"
             " WHERE state = 'queued' AND application_id IN ({marks})", ids)]
 
+    def queued_since(self, since_s: float) -> list[QueuedJob]:
+        """Queued applications whose row changed at or after ``since_s`` (what other processes queued)."""
+        with self._sql():
+            rows = self._db.execute(
+                "SELECT application_id, pool, priority, COALESCE(deadline_ordinal, 0), accepted_s FROM applications"
+                " WHERE state = 'queued' AND updated_at >= ?", (since_s,)).fetchall()
+        return [QueuedJob(*r) for r in rows]
+
+    def printed_since(self, since_s: float) -> list[str]:
+        """Ids of printed applications whose row changed at or after ``since_s``."""
+        with self._sql():
+            return [r[0] for r in self._db.execute(
+                "SELECT application_id FROM applications WHERE state = 'printed' AND updated_at >= ?",
+                (since_s,)).fetchall()]
+
+    def last_event_id(self) -> int:
+        with self._sql():
+            return int(self._db.execute("SELECT COALESCE(MAX(event_id), 0) FROM events").fetchone()[0])
+
+    def station_events(self, after_event_id: int = 0, *, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Station events (connections, machine pause/drain/resume from the panel...) after an event id, in order."""
+        sql = ("SELECT event_id, at, station, event, machine, reason FROM events WHERE kind = 'station'"
+               " AND event_id > ?")
+        params: list[Any] = [after_event_id]
+        if names is not None:
+            names = list(names)
+            sql += f" AND event IN ({','.join('?' * len(names))})"
+            params += names
+        with self._sql():
+            cursor = self._db.execute(sql + " ORDER BY event_id", params)
+            columns = [d[0] for d in cursor.description]
+            return [dict(zip(columns, r)) for r in cursor.fetchall()]
+
     def records_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Application id -> its record (JSON text)."""
         return dict(self._by_ids("SELECT application_id, record FROM applications WHERE application_id IN ({marks})",

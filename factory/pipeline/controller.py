@@ -83,6 +83,10 @@ from factory.wire import (
 
 __all__ = ["ControllerSettings", "Controller"]
 
+_MODE_EVENTS = {"machine_paused": "paused", "machine_draining": "draining", "machine_resumed": "running"}
+"""Station events (written by the panel) that set a machine's mode; only running machines get jobs."""
+_MODE_CONTROL = {"paused": "pause", "draining": "drain", "running": "resume"}
+
 _QUIET = frozenset({
     (JobState.PRINTING.value, "accepted"), (JobState.PRINTING.value, "pending"),
     (JobState.NEEDS_RECONCILE.value, "pending"),
@@ -111,6 +115,9 @@ class ControllerSettings:
     """Dispatch passed and approved documents (pick-up list or mail manifest) as they come."""
     max_frames: int = 2000
     """Frames handled per ledger transaction."""
+    refresh_s: float = 0.5
+    """How often to pick up what other processes changed in the ledger: applications queued by the panel
+    (green channel, a reviewer's reprint) or an operator, and machines paused, drained or resumed."""
     station: str = "controller"
 
 
@@ -196,8 +203,13 @@ class Controller:
         self._warned: Counter[str] = Counter()
         self.endpoint = ""
         now = clock()
+        self._modes: dict[str, str] = {}
+        self._last_refresh = now
+        self._station_watermark = 0
+        self._apply_station_events(ledger.station_events(names=_MODE_EVENTS))
         self._queue = JobQueue(ledger.queued_jobs())
         self._qa_pending.extend(job.application_id for job in ledger.printed_jobs())
+        self._qa_known = set(self._qa_pending)
         for job in ledger.in_flight():
             # Their workers must say hello and reconcile within the grace, as if they had just died.
             self._dead_since.setdefault(job.machine, now)
@@ -250,6 +262,8 @@ class Controller:
         outbox = _Outbox()
         try:
             with self.ledger.transaction():
+                if now - self._last_refresh >= self.settings.refresh_s:
+                    self._refresh(now, outbox)
                 for frame in frames:
                     self._handle(frame, now, outbox)
                 self._apply_news(now)
@@ -290,6 +304,7 @@ class Controller:
         """After a rolled-back batch: rebuild every cache from the ledger and make every station say hello again."""
         self._queue = JobQueue(self.ledger.queued_jobs())
         self._qa_pending = deque(job.application_id for job in self.ledger.printed_jobs())
+        self._qa_known = set(self._qa_pending)
         self._qa_out.clear()
         self._batches.clear()
         for peer in list(self._peers.values()):
@@ -409,6 +424,9 @@ class Controller:
             outbox.put(identity, Reconcile(jobs=tuple(
                 JobRef(job_id=j.application_id, attempt=j.attempt, state=j.state, blank_serial=j.blank_serial or "")
                 for j in jobs)))
+            mode = self._modes.get(hello.station, "running")
+            if mode != "running":
+                outbox.put(identity, Control(action=_MODE_CONTROL[mode]))
         log.info("controller: %s %s connected (incarnation %s)", hello.role, hello.station, hello.incarnation)
 
     def _forget(self, peer: _Peer, now: float, *, event: str | None) -> None:
@@ -495,12 +513,13 @@ class Controller:
             if final == JobState.QUEUED:
                 requeued.append(request.application_id)
             elif final == JobState.PRINTED:
-                self._qa_pending.append(request.application_id)
+                self._await_qa(request.application_id)
         for job in self.ledger.queued_jobs_of(requeued):
             self._queue.push(job)
 
     def _offer_jobs(self, now: float, outbox: _Outbox) -> None:
-        printers = {identity: peer.pool for identity, peer in self._peers.items() if peer.role == "printer"}
+        printers = {identity: peer.pool for identity, peer in self._peers.items()
+                    if peer.role == "printer" and self._modes.get(peer.station, "running") == "running"}
         credits = {identity: n for identity, n in self._credits.items() if identity in printers and n > 0}
         if not credits:
             return
@@ -539,6 +558,41 @@ class Controller:
         except LedgerError as err:
             log.warning("controller: undelivered offer %s: %s", offer.job_id, err)
 
+    # ------------------------------------------------------------------ other processes' changes
+
+    def _await_qa(self, job_id: str) -> None:
+        if job_id not in self._qa_known and job_id not in self._qa_out:
+            self._qa_known.add(job_id)
+            self._qa_pending.append(job_id)
+
+    def _refresh(self, now: float, outbox: _Outbox) -> None:
+        """Pick up what the panel, a reviewer or an operator changed in the ledger since the last look."""
+        since = self._last_refresh - 1.0  # a margin for clocks of other processes
+        self._last_refresh = now
+        for job in self.ledger.queued_since(since):
+            if job.application_id not in self._queue:
+                self._queue.push(job)
+                self.stats["picked_up_queued"] += 1
+        for job_id in self.ledger.printed_since(since):
+            self._await_qa(job_id)
+        changed = self._apply_station_events(self.ledger.station_events(self._station_watermark,
+                                                                        names=_MODE_EVENTS))
+        for machine in changed:
+            identity = self._stations.get(machine)
+            if identity is not None:
+                outbox.put(identity, Control(action=_MODE_CONTROL[self._modes[machine]]))
+
+    def _apply_station_events(self, events: list[dict]) -> set[str]:
+        changed = set()
+        for event in events:
+            self._station_watermark = max(self._station_watermark, event["event_id"])
+            machine, mode = event["machine"], _MODE_EVENTS.get(event["event"])
+            if machine and mode and self._modes.get(machine, "running") != mode:
+                self._modes[machine] = mode
+                changed.add(machine)
+                log.info("controller: machine %s is now %s (%s)", machine, mode, event["station"])
+        return changed
+
     # ------------------------------------------------------------------ QA and dispatch
 
     def _feed_qa(self, now: float, outbox: _Outbox) -> None:
@@ -551,6 +605,7 @@ class Controller:
                 items: list[QaItem] = []
                 while self._qa_pending and len(items) < self.settings.qa_batch_size:
                     job_id = self._qa_pending.popleft()
+                    self._qa_known.discard(job_id)
                     if job_id in self._qa_out:
                         continue
                     item = self._qa_item(job_id)
@@ -588,7 +643,7 @@ class Controller:
             return
         for job_id in batch.job_ids:
             if self._qa_out.pop(job_id, None) is not None:
-                self._qa_pending.append(job_id)
+                self._await_qa(job_id)
 
     def _verdicts(self, peer: _Peer, message: QaVerdicts, now: float) -> None:
         batch = self._batches.pop(message.batch_id, None)
@@ -605,7 +660,7 @@ class Controller:
             for job_id in batch.job_ids:
                 if job_id not in answered:
                     self._qa_out.pop(job_id, None)
-                    self._qa_pending.append(job_id)
+                    self._await_qa(job_id)
 
     def _dispatch_documents(self, now: float) -> None:
         tz = self.config.line.tz
@@ -682,6 +737,7 @@ class Controller:
             "qa_pending": len(self._qa_pending),
             "qa_out": len(self._qa_out),
             "machines_awaiting_worker": sorted(self._dead_since),
+            "machine_modes": dict(self._modes),
             "stats": dict(self.stats),
             "pid": os.getpid(),
         }
