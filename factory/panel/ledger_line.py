@@ -7,11 +7,16 @@ hand-over log (so they survive a restart and name who did them), the plan
 is the scheduler's over the ledger's queue, and a green-channel application
 is validated by the ledger's intake and stored with a placement computed by
 ``admit_green``. What only a device knows (fault, blanks in the hopper) comes
-from ``devices``: objects with a ``status()`` method returning a mapping with
-``state`` (``ready``/``fault``/``offline``), ``fault`` and ``blanks_left``.
+from ``device_reports``: a callable returning, per connected machine, a
+mapping with ``state`` (a ``factory.devices.driver.MachineState`` value such as
+``Busy`` or ``Fault``), ``fault`` and ``blanks_left`` (the controller's latest
+heartbeats); a machine missing from it is offline.
 
-A controller that dispatches jobs asks ``accepts_jobs(machine_id)`` before it
-leases one to a machine.
+The controller (``factory.pipeline.controller``) reads the panel's
+``machine_paused`` / ``machine_draining`` / ``machine_resumed`` station events
+from the ledger and sends the matching control to the machine's worker, and
+picks up green-channel and requeued applications from the ledger: the panel
+and the controller share nothing but the ledger file.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -32,13 +37,16 @@ from factory.panel.line import GreenPlacement, MachineStatus, PoolStock
 from factory.panel.planning import place_green, plan_report
 from factory.scheduler import WorkingCalendar, build_calendar, line_arrays, shift_hours_for
 
-__all__ = ["DeviceView", "LedgerLine"]
+__all__ = ["DeviceReports", "LedgerLine"]
 
 _EVENT_MODE = {"machine_paused": "paused", "machine_draining": "draining", "machine_resumed": "running"}
 
 
-class DeviceView(Protocol):
-    def status(self) -> Mapping[str, Any]: ...
+DeviceReports = Callable[[], Mapping[str, Mapping[str, Any]]]
+"""Machine id -> its latest report (``state``, ``fault``, ``blanks_left``); thread-safe."""
+
+_DEVICE_STATES = {"idle": "idle", "busy": "busy", "pausing": "draining", "stopping": "draining", "paused": "paused",
+                  "offline": "offline", "fault": "fault"}
 
 
 class LedgerLine:
@@ -51,7 +59,7 @@ class LedgerLine:
         *,
         calendar: WorkingCalendar | None = None,
         clock: Callable[[], float] = time.time,
-        devices: Mapping[str, DeviceView] | None = None,
+        device_reports: DeviceReports | None = None,
         blanks_in_store: Mapping[str, int] | None = None,
         peak_shifts: bool = False,
         lock: threading.RLock | None = None,
@@ -60,7 +68,7 @@ class LedgerLine:
         self.ledger = ledger
         self.calendar = calendar or build_calendar(config.calendar)
         self.clock = clock
-        self.devices = dict(devices or {})
+        self.device_reports = device_reports
         self.blanks_in_store = {pool: int((blanks_in_store or {}).get(pool, 0)) for pool in POOLS}
         self.lock = lock or threading.RLock()
         self._ids = tuple(m.id for m in config.line.machines)
@@ -91,22 +99,28 @@ class LedgerLine:
             held = {j.machine: j.application_id for j in self.ledger.in_flight()}
             printed = views.printed_in_last_hour(self.ledger, now)
             modes = dict(self._mode)
+        reports = dict(self.device_reports()) if self.device_reports is not None else None
         out = []
         for machine in self.config.line.machines:
             mode, by = modes[machine.id]
             job = held.get(machine.id)
-            device = dict(self.devices[machine.id].status()) if machine.id in self.devices else {}
-            device_state = device.get("state", "ready")
+            device = dict(reports.get(machine.id) or {}) if reports is not None else {}
+            if reports is not None and machine.id not in reports:
+                device_state = "offline"  # no worker reports for it
+            else:
+                device_state = _DEVICE_STATES.get(str(device.get("state", "")).lower(), "")
             if device_state == "offline":
                 state = "offline"
             elif device_state == "fault":
                 state = "fault"
-            elif mode == "paused" or (mode == "draining" and job is None):
+            elif mode == "paused" or device_state == "paused" or (
+                mode == "draining" and job is None and device_state not in ("busy", "draining")
+            ):
                 state = "paused"
-            elif mode == "draining":
+            elif mode == "draining" or device_state == "draining":
                 state = "draining"
             else:
-                state = "busy" if job else "idle"
+                state = "busy" if job or device_state == "busy" else "idle"
             out.append(MachineStatus(
                 id=machine.id, pool=machine.pool, state=state, rated_per_hour=machine.rated_per_hour,
                 documents_per_hour=float(printed.get(machine.id, 0)), current_job=job,

@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
+from factory.ledger import Ledger
 from panel_world import PASSWORD, build_world
 
 pytestmark = pytest.mark.integration
@@ -43,6 +44,14 @@ def world(config, tmp_path_factory):
         w.ledger.record_station_event("panel:sam", "machine_paused", now=w.clock(), machine=machine)
     yield w
     w.ledger.close()
+
+
+@pytest.fixture(scope="module")
+def reader(world):
+    """The test's own ledger connection: the app's is used by the server's threads."""
+    ledger = Ledger.open(world.ledger.path)
+    yield ledger
+    ledger.close()
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +115,7 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def test_operator_pauses_and_resumes_a_machine(open_as, world):
+def test_operator_pauses_and_resumes_a_machine(open_as, reader):
     page = open_as("olga")
     page.goto("/line")
     card = page.locator("#m-B05")
@@ -116,7 +125,7 @@ def test_operator_pauses_and_resumes_a_machine(open_as, world):
     expect(card.locator(".by")).to_contain_text("olga")
     card.locator(".act-resume").click()
     expect(card).to_have_attribute("data-state", "idle")
-    events = [(e["station"], e["event"]) for e in world.ledger.events(kind="station") if e["machine"] == "B05"]
+    events = [(e["station"], e["event"]) for e in reader.events(kind="station") if e["machine"] == "B05"]
     assert events[-2:] == [("panel:olga", "machine_paused"), ("panel:olga", "machine_resumed")]
     for screen in SCREENS:
         page.set_viewport_size(SCREENS[screen])
@@ -125,7 +134,7 @@ def test_operator_pauses_and_resumes_a_machine(open_as, world):
         shoot(page, f"line-{screen}")
 
 
-def test_supervisor_enters_a_green_channel_application_and_sees_it_first(open_as, world, tmp_path):
+def test_supervisor_enters_a_green_channel_application_and_sees_it_first(open_as, world, reader):
     photo = world.records[world.flagged[0]]["photo"]
     signature = world.records[world.flagged[0]]["signature"]
     page = open_as("sam")
@@ -141,8 +150,8 @@ def test_supervisor_enters_a_green_channel_application_and_sees_it_first(open_as
     page.fill("#g-emergency", "funeral abroad")
     page.click("#green-submit")  # without the photo and signature: refused, nothing stored
     expect(page.locator("#green-errors")).to_contain_text("photo")
-    before = world.ledger.counts()
-    assert world.ledger.counts() == before
+    before = reader.counts()
+    assert reader.counts() == before
     page.set_input_files("#g-photo", photo)
     page.set_input_files("#g-signature", signature)
     page.click("#green-submit")
@@ -154,8 +163,8 @@ def test_supervisor_enters_a_green_channel_application_and_sees_it_first(open_as
     # On an overloaded line one more job may push someone past a deadline: the page names who, or says nobody.
     expect(page.locator("#green-nobody-late, #green-late")).to_be_visible()
     shoot(page, "green-wide")
-    assert world.ledger.state_of("G20260303-0001") == "queued"
-    received = world.ledger.events("G20260303-0001")[0]
+    assert reader.state_of("G20260303-0001") == "queued"
+    received = reader.events("G20260303-0001")[0]
     assert received["station"] == "panel:sam"
     page.goto("/queue")
     expect(page.locator("#next-booklet li").first).to_contain_text("G20260303-0001")
@@ -181,7 +190,7 @@ def test_plan_switches_between_normal_and_peak_shifts(open_as):
         shoot(page, f"plan-{screen}")
 
 
-def test_reviewer_approves_one_and_rejects_another(open_as, world):
+def test_reviewer_approves_one_and_rejects_another(open_as, world, reader):
     first, second = world.flagged[0], world.flagged[1]
     page = open_as("rui")
     page.goto("/review")
@@ -196,6 +205,7 @@ def test_reviewer_approves_one_and_rejects_another(open_as, world):
         expect(page.locator("#img-page")).to_have_js_property("naturalWidth", 1476)  # the TD3 page at 300 dpi
         shoot(page, f"review-{screen}")
     page.keyboard.press("a")  # approve with the keyboard
+    expect(page.locator("#toast")).to_contain_text(f"{first}: Approve → approved")
     expect(page.locator(f"#ri-{first}")).to_have_count(0)
     page.locator(f"#ri-{second}").click()
     expect(page.locator("#r-title")).to_contain_text(second)
@@ -207,16 +217,18 @@ def test_reviewer_approves_one_and_rejects_another(open_as, world):
     page.keyboard.press("r")
     page.locator("#route-reprint").check()
     page.locator("#reject-confirm").click()
+    expect(page.locator("#toast")).to_contain_text(f"{second}: Reject → queued")
     expect(page.locator(f"#ri-{second}")).to_have_count(0)
 
-    assert world.ledger.state_of(first) == "approved"
-    assert world.ledger.state_of(second) == "queued"  # rejected, blank voided, back in the queue for a reprint
-    reviews = world.ledger.query("SELECT application_id, reviewer, decision FROM reviews ORDER BY review_id")
+    ledger = reader
+    assert ledger.state_of(first) == "approved"
+    assert ledger.state_of(second) == "queued"  # rejected, blank voided, back in the queue for a reprint
+    reviews = ledger.query("SELECT application_id, reviewer, decision FROM reviews ORDER BY review_id")
     assert (first, "rui", "approved") in reviews and (second, "rui", "rejected") in reviews
-    stations = {(e["subject"], e["event"]): e["station"] for e in world.ledger.events(kind="application")}
+    stations = {(e["subject"], e["event"]): e["station"] for e in ledger.events(kind="application")}
     assert stations[(first, "approved")] == "reviewer:rui"
     assert stations[(second, "rejected")] == "reviewer:rui"
-    voided = world.ledger.query("SELECT state, reason FROM blanks WHERE application_id = ?", (second,))
+    voided = ledger.query("SELECT state, reason FROM blanks WHERE application_id = ?", (second,))
     assert voided == [("voided", "qa_reject")]
 
 

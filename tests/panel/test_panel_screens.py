@@ -194,3 +194,18 @@ def test_security_headers_on_every_page(olga):
     assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
     cookie = olga.cookies.get("factory_session")
     assert cookie and "." in cookie
+
+
+def test_device_reports_show_faults_blanks_and_offline_machines(world):
+    from factory.panel import LedgerLine
+
+    reports = {"B01": {"state": "Busy", "blanks_left": 312}, "B02": {"state": "Fault", "fault": "jam", "blanks_left": 40},
+               "B03": {"state": "Pausing", "blanks_left": 7}}
+    line = LedgerLine(world.config, world.ledger, clock=world.clock, device_reports=lambda: reports)
+    machines = {m.id: m for m in line.machines()}
+    assert machines["B01"].blanks_left == 312
+    assert (machines["B02"].state, machines["B02"].fault) == ("fault", "jam")
+    assert machines["B03"].state == "draining"
+    assert machines["B04"].state == "offline"  # no worker reports for it
+    assert next(s for s in line.stock() if s.pool == "booklet").in_machines == 312 + 40 + 7
+    assert line.plan(False)["pools"]["booklet"]["machines_up"] == 2  # B01 and the draining B03; the rest are down

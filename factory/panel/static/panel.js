@@ -407,8 +407,9 @@ async function decide(approve) {
       result = await api(`/api/review/${encodeURIComponent(data.application_id)}/reject`, { method: "POST", json: { route, note: document.getElementById("reject-note").value } });
     }
     toast(`${data.application_id}: ${T(approve ? "review.approve" : "review.reject")} → ${result.state}`);
-    const index = review.index;
-    review.items.splice(index, 1);
+    const found = review.items.findIndex((it) => it.application_id === data.application_id);
+    const index = found >= 0 ? found : review.index;
+    if (found >= 0) review.items.splice(found, 1);
     review.current = null;
     document.getElementById("reject-note").value = "";
     await selectReview(Math.min(index, review.items.length - 1));
