@@ -228,11 +228,13 @@ def check_portraits(photos: Sequence[np.ndarray | None], detector: FaceDetector)
         with np.errstate(invalid="ignore"):
             ok = one_face & (measured >= limit.low) & (measured <= limit.high)
         details = [
-            f"{name}: {v:.3g} (must be {limit.rule})" if good else f"{name}: not measured, no single face"
+            f"{name}: {v:.3g} (must be {'|value| ' if name == 'photo_roll_deg' else ''}{limit.rule})" if good
+            else f"{name}: not measured, no single face"
             for v, good in zip(values, one_face)
         ]
+        rule = f"|value| {limit.rule}" if name == "photo_roll_deg" else limit.rule
         checks.append(make_check(name, values, threshold=limit.high if limit.high != np.inf else limit.low,
-                                 rule=limit.rule, zone=limit.zone, ok=ok, details=details))
+                                 rule=rule, zone=limit.zone, ok=ok, details=details))
     return checks
 
 
