@@ -8,7 +8,9 @@ in), and the ``/metrics`` endpoint with the live instruments of each process
 (``exporter``: counters and histograms the printer workers, QA workers and
 controller update as events happen, and the default ports) and the
 controller's snapshot from the ledger (``ledger_snapshot``: read-only
-queries through ``Ledger.query``, the scheduler's plan). Prometheus
+queries through ``Ledger.query``, the scheduler's plan), and adapters that
+count what a worker already does (``observe``: a printer driver's device
+events, a QA check's verdicts). Prometheus
 configuration, recording and alert rules, their promtool tests and the
 Grafana dashboard live in ``configs/``; ``docs/monitoring.md`` lists every
 metric and alert.
@@ -36,7 +38,14 @@ from factory.metrics.exporter import (
     qa_metrics_port,
     serve_metrics,
 )
-from factory.metrics.ledger_snapshot import OPERATOR_MODES, LedgerSnapshotter, MachineReport, machine_state
+from factory.metrics.ledger_snapshot import (
+    OPERATOR_MODES,
+    LedgerSnapshotter,
+    MachineReport,
+    machine_state,
+    reports_from_status,
+)
+from factory.metrics.observe import ObservedDriver, observed_qa_check
 from factory.metrics.snapshot import (
     DUE_BINS,
     MACHINE_STATES,
@@ -88,5 +97,8 @@ __all__ = [
     "OPERATOR_MODES",
     "MachineReport",
     "machine_state",
+    "reports_from_status",
     "LedgerSnapshotter",
+    "ObservedDriver",
+    "observed_qa_check",
 ]

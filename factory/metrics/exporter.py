@@ -218,12 +218,14 @@ class PrinterInstruments:
             self._spoiled.labels(machine, pool, reason)
         self._cycle_child = self._cycle.labels(machine, pool)
 
-    def record_printed(self, doc_type: str, cycle_s: float) -> None:
-        """One document printed in ``cycle_s`` seconds."""
+    def record_printed(self, doc_type: str, cycle_s: float | None) -> None:
+        """One document printed in ``cycle_s`` seconds (None: cycle unknown, not observed)."""
         _known("doc_type", doc_type, self.doc_types)
-        cycle_s = _finite_seconds("cycle_s", cycle_s)
+        if cycle_s is not None:
+            cycle_s = _finite_seconds("cycle_s", cycle_s)
         self._printed.labels(self.machine, self.pool, doc_type).inc()
-        self._cycle_child.observe(cycle_s)
+        if cycle_s is not None:
+            self._cycle_child.observe(cycle_s)
 
     def record_spoiled(self, reason: str, cycle_s: float | None = None) -> None:
         """One blank spoiled for ``reason``; its cycle time joins the histogram when known."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +24,7 @@ import numpy as np
 from factory.config import POOLS, Config
 from factory.errors import InvalidField
 from factory.metrics.snapshot import LineSnapshot, MachineStatus, machine_has_work, overtime_used_hours
+from factory.metrics.exporter import ControllerInstruments
 from factory.metrics.snapshot import snapshot_from_plan
 from factory.scheduler import (
     WorkingCalendar,
@@ -39,12 +40,21 @@ from factory.scheduler import (
 if TYPE_CHECKING:
     from factory.ledger import Ledger
 
-__all__ = ["UNPRINTED_STATES", "OPERATOR_MODES", "MachineReport", "machine_state", "LedgerSnapshotter"]
+__all__ = [
+    "UNPRINTED_STATES",
+    "OPERATOR_MODES",
+    "MachineReport",
+    "machine_state",
+    "reports_from_status",
+    "LedgerSnapshotter",
+]
 
 UNPRINTED_STATES = ("accepted", "queued", "spoiled", "leased", "printing", "needs_reconcile")
 """Application states that still need a printed document: the backlog."""
 
 _PRINTED_EVENTS = ("device_executed", "reconciled_printed")
+_MODE_EVENTS = {"machine_paused": "paused", "machine_draining": "draining", "machine_resumed": "running"}
+"""The panel's station events (``LedgerLine``): an operator's pause, drain and resume of a machine."""
 _HELD_STATES = ("leased", "printing")
 _TAKEN_OUT = ("paused", "maintenance")
 """Machines planned as down for the whole horizon: an operator took them out. A fault, an
@@ -95,6 +105,21 @@ def machine_state(report: MachineReport | None, *, holds_job: bool) -> str:
     return "busy" if holds_job or device == "busy" else "idle"
 
 
+def reports_from_status(stations: Mapping[str, Mapping[str, object]]) -> dict[str, MachineReport]:
+    """Machine reports from the controller's ``status()["stations"]``: its connected printer workers."""
+    reports = {}
+    for station, info in stations.items():
+        if info.get("role") != "printer":
+            continue
+        blanks = info.get("blanks_left")
+        reports[station] = MachineReport(
+            connected=True,
+            device_state=str(info.get("device_state") or ""),
+            blanks_left=int(blanks) if isinstance(blanks, int) else -1,
+        )
+    return reports
+
+
 class LedgerSnapshotter:
     """Builds snapshots for one controller; remembers the last print event it has read.
 
@@ -109,6 +134,9 @@ class LedgerSnapshotter:
         Plan with the seasons' peak shift lengths (as the panel's switch).
     blanks_in_store : mapping pool -> int, optional
         Blanks in the store room; the devices' hoppers are added.
+    instruments : ControllerInstruments, optional
+        Green-channel applications printed since the last call are observed
+        into its wait histogram (acceptance to printed).
     """
 
     def __init__(
@@ -119,8 +147,10 @@ class LedgerSnapshotter:
         started_s: float,
         peak_shifts: bool = False,
         blanks_in_store: Mapping[str, int] | None = None,
+        instruments: ControllerInstruments | None = None,
     ) -> None:
         self.config = config
+        self.instruments = instruments
         self.calendar = calendar
         self.peak_shifts = peak_shifts
         self.blanks_in_store = {pool: int((blanks_in_store or {}).get(pool, 0)) for pool in POOLS}
@@ -129,28 +159,49 @@ class LedgerSnapshotter:
         self._green_rank = min((ranks[name] for name, c in config.service_classes.items() if c.rule == "wall_clock"),
                                default=0)
         self._last_printed = {m.id: float(started_s) for m in config.line.machines}
+        self._modes = {m.id: "running" for m in config.line.machines}
         self._last_event_id: int | None = None
 
-    def _read_prints(self, ledger: Ledger) -> None:
+    def _read_events(self, ledger: Ledger) -> None:
+        marks = ", ".join("?" * len(_MODE_EVENTS))
         if self._last_event_id is None:
-            # Prints before the controller started are older than ``started_s``: skip the history.
+            # Prints before the controller started are older than ``started_s``: skip that history.
+            # An operator's pause of yesterday still holds: read the machines' last mode event.
+            for machine, event in ledger.query(
+                f"SELECT machine, event FROM events WHERE kind = 'station' AND event IN ({marks}) ORDER BY event_id",
+                tuple(_MODE_EVENTS),
+            ):
+                if machine in self._modes:
+                    self._modes[machine] = _MODE_EVENTS[event]
             self._last_event_id = int(ledger.query("SELECT COALESCE(MAX(event_id), 0) FROM events")[0][0])
             return
         rows = ledger.query(
-            "SELECT event_id, machine, at FROM events WHERE event_id > ? AND kind = 'application'"
-            " AND event IN (?, ?) ORDER BY event_id",
-            (self._last_event_id, *_PRINTED_EVENTS),
+            "SELECT e.event_id, e.kind, e.event, e.machine, e.at, a.priority, a.accepted_s FROM events e"
+            " LEFT JOIN applications a ON e.kind = 'application' AND a.application_id = e.subject"
+            " WHERE e.event_id > ? AND ((e.kind = 'application' AND e.event IN (?, ?))"
+            f" OR (e.kind = 'station' AND e.event IN ({marks}))) ORDER BY e.event_id",
+            (self._last_event_id, *_PRINTED_EVENTS, *_MODE_EVENTS),
         )
         newest = ledger.query("SELECT COALESCE(MAX(event_id), 0) FROM events")[0][0]
-        for _, machine, at in rows:
+        for _, kind, event, machine, at, priority, accepted_s in rows:
+            if kind == "station":
+                if machine in self._modes:
+                    self._modes[machine] = _MODE_EVENTS[event]
+                continue
             if machine in self._last_printed:
                 self._last_printed[machine] = max(self._last_printed[machine], float(at))
+            if self.instruments is not None and priority == self._green_rank and accepted_s is not None:
+                self.instruments.record_green_wait(max(float(at) - float(accepted_s), 0.0))
         self._last_event_id = max(int(newest), self._last_event_id)
 
     def snapshot(self, ledger: Ledger, *, now_s: float, machines: Mapping[str, MachineReport] | None = None) -> LineSnapshot:
-        """The line now. ``machines`` maps machine id -> its report; a machine missing is offline."""
+        """The line now. ``machines`` maps machine id -> its report; a machine missing is offline.
+
+        An operator's pause or drain recorded in the ledger (the panel's station events)
+        applies to a report whose ``mode`` is ``running``.
+        """
         machines = machines or {}
-        self._read_prints(ledger)
+        self._read_events(ledger)
         config, cal = self.config, self.calendar
         # Grouped in SQL: jobs alike in pool, class, deadline and hold are alike to the plan's
         # counts, so one row per group (with its count and earliest acceptance) is enough.
@@ -180,7 +231,10 @@ class LedgerSnapshotter:
         queued_per_pool = np.bincount(queue.pool[waiting].astype(np.int64), minlength=len(POOLS))
         statuses, down = [], []
         for machine in config.line.machines:
-            state = machine_state(machines.get(machine.id), holds_job=machine.id in held)
+            report = machines.get(machine.id)
+            if report is not None and report.mode == "running" and self._modes[machine.id] != "running":
+                report = replace(report, mode=self._modes[machine.id])
+            state = machine_state(report, holds_job=machine.id in held)
             if state in _TAKEN_OUT:
                 down.append(machine.id)
             statuses.append(MachineStatus(

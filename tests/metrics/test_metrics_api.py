@@ -14,7 +14,8 @@ PUBLIC = [
     "CONTROLLER_METRICS_PORT", "PRINTER_METRICS_PORT_BASE", "QA_METRICS_PORT_BASE", "PRINT_CYCLE_BUCKETS_S",
     "GREEN_WAIT_BUCKETS_S", "SPOIL_REASONS", "printer_metrics_port", "qa_metrics_port", "new_registry",
     "MetricsServer", "serve_metrics", "PrinterInstruments", "QaInstruments", "ControllerInstruments",
-    "OPERATOR_MODES", "MachineReport", "machine_state", "LedgerSnapshotter",
+    "OPERATOR_MODES", "MachineReport", "machine_state", "reports_from_status", "LedgerSnapshotter",
+    "ObservedDriver", "observed_qa_check",
 ]
 
 

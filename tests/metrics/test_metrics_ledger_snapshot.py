@@ -139,3 +139,53 @@ def test_machines_an_operator_took_out_leave_their_pool_projected_late(config, c
     assert snap.projected_late[0].sum() == booklet > 0
     assert snap.projected_late[1].sum() == 0
     assert not any(m.has_work for m in snap.machines if m.pool == "booklet")
+
+
+def test_an_operators_pause_in_the_ledger_holds_across_restarts(config, calendar, ledger):
+    ledger.record_station_event("panel:li", "machine_paused", now=NOW - 900, machine="B03")
+    ledger.record_station_event("panel:li", "machine_draining", now=NOW - 800, machine="C02")
+    reports = {m.id: MachineReport(connected=True, device_state="Idle") for m in config.line.machines}
+    snapshotter = LedgerSnapshotter(config, calendar, started_s=NOW - 60)  # a controller started after the pause
+    states = {m.machine: m.state for m in snapshotter.snapshot(ledger, now_s=NOW, machines=reports).machines}
+    assert states["B03"] == "paused" and states["C02"] == "paused" and states["B01"] == "idle"
+    ledger.record_station_event("panel:li", "machine_resumed", now=NOW + 1, machine="B03")
+    states = {m.machine: m.state for m in snapshotter.snapshot(ledger, now_s=NOW + 2, machines=reports).machines}
+    assert states["B03"] == "idle" and states["C02"] == "paused"
+
+
+def test_green_channel_waits_are_observed_once_when_printed(config, calendar, tmp_path, records):
+    from prometheus_client import CollectorRegistry
+
+    from factory.metrics import ControllerInstruments
+
+    green = [dict(r, service_class="green") for r in records if r["doc_type"] == "passport"][:2]
+    registry = CollectorRegistry()
+    instruments = ControllerInstruments(registry)
+    with Ledger.open(tmp_path / "green.db", shifts=shift_clock(config.line)) as ledger:
+        admissions, rejections = prepare_intake([(f"line {i}", r) for i, r in enumerate(green, 1)], config, calendar)
+        assert not rejections
+        ledger.add_applications(admissions, station="intake", now=NOW)
+        snapshotter = LedgerSnapshotter(config, calendar, started_s=NOW, instruments=instruments)
+        snapshotter.snapshot(ledger, now_s=NOW)
+        app_id = green[0]["application_id"]
+        _print(ledger, app_id, "E00000009", "B01", NOW + 600)
+        snapshotter.snapshot(ledger, now_s=NOW + 700)
+        snapshotter.snapshot(ledger, now_s=NOW + 800)  # the same print is not observed twice
+    accepted = dt.datetime.fromisoformat(green[0]["accepted_at"]).timestamp()
+    assert registry.get_sample_value("factory_green_channel_wait_seconds_count") == 1.0
+    assert registry.get_sample_value("factory_green_channel_wait_seconds_sum") == pytest.approx(
+        NOW + 630 - accepted, abs=1.0)
+
+
+def test_reports_from_the_controllers_status():
+    from factory.metrics import reports_from_status
+
+    stations = {
+        "B01": {"role": "printer", "pool": "booklet", "device_state": "Busy", "blanks_left": 120},
+        "C01": {"role": "printer", "pool": "card", "device_state": "", "blanks_left": -1},
+        "qa1": {"role": "qa"},
+    }
+    reports = reports_from_status(stations)
+    assert set(reports) == {"B01", "C01"}
+    assert reports["B01"] == MachineReport(connected=True, device_state="Busy", blanks_left=120)
+    assert machine_state(reports["C01"], holds_job=False) == "idle"
