@@ -10,7 +10,9 @@ controller update as events happen, and the default ports) and the
 controller's snapshot from the ledger (``ledger_snapshot``: read-only
 queries through ``Ledger.query``, the scheduler's plan), and adapters that
 count what a worker already does (``observe``: a printer driver's device
-events, a QA check's verdicts). Prometheus
+events, a QA check's verdicts), and the one call per kind of process that
+the commands make (``process``: ``controller_metrics``, ``printer_metrics``,
+``qa_metrics``, ``add_metrics_port``). Prometheus
 configuration, recording and alert rules, their promtool tests and the
 Grafana dashboard live in ``configs/``; ``docs/monitoring.md`` lists every
 metric and alert.

@@ -249,10 +249,9 @@ class QaInstruments:
             "factory_qa_documents", "Documents through QA, by verdict (passed or flagged for a reviewer).",
             ["verdict"], registry=registry,
         )
+        self._known: set[str] = set()
         for check in checks:
-            self._check_name(check)
-            for result in ("passed", "failed"):
-                self._checks.labels(check, result)
+            self._start(self._check_name(check))
         for verdict in ("passed", "flagged"):
             self._documents.labels(verdict)
 
@@ -263,6 +262,13 @@ class QaInstruments:
             raise InvalidField("check", "must be a snake_case check name of at most 40 characters", check)
         return check
 
+    def _start(self, check: str) -> None:
+        # Both results from the first sight of a check: a failure rate is 0, not missing.
+        if check not in self._known:
+            self._known.add(check)
+            for result in ("passed", "failed"):
+                self._checks.labels(check, result)
+
     def record_verdict(self, checks: Mapping[str, bool], *, flagged: bool | None = None) -> None:
         """One document's QA: ``checks`` maps check name -> passed; flagged defaults to any failure.
 
@@ -271,6 +277,7 @@ class QaInstruments:
         for check in checks:
             self._check_name(check)
         for check, passed in checks.items():
+            self._start(check)
             self._checks.labels(check, "passed" if passed else "failed").inc()
         if flagged is None:
             flagged = not all(checks.values())

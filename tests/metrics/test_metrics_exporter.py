@@ -137,6 +137,7 @@ def test_qa_instruments(registry):
     assert get("factory_qa_checks_total", {"check": "mrz_readback", "result": "passed"}) == 3.0
     assert get("factory_qa_checks_total", {"check": "photo_ears", "result": "failed"}) == 1.0
     assert get("factory_qa_checks_total", {"check": "signature_match", "result": "passed"}) == 1.0
+    assert get("factory_qa_checks_total", {"check": "signature_match", "result": "failed"}) == 0.0
     assert get("factory_qa_documents_total", {"verdict": "flagged"}) == 2.0
     assert get("factory_qa_documents_total", {"verdict": "passed"}) == 1.0
     with pytest.raises(InvalidField) as err:
