@@ -4,7 +4,9 @@ The commands (``factory serve``, ``factory worker``, ``factory qa-worker``) add
 ``--metrics-port`` with ``add_metrics_port`` and start their metrics with
 ``controller_metrics``, ``printer_metrics`` or ``qa_metrics``; this module is
 the whole of their wiring. ``--metrics-port -1`` turns metrics off, ``0``
-picks a free port (logged).
+picks a free port (logged). A port that is taken is logged as an error and
+the process runs without ``/metrics`` (the start functions return None):
+monitoring must never stop the line, and Prometheus reports the target down.
 """
 
 from __future__ import annotations
@@ -64,8 +66,13 @@ def qa_worker_index(name: str) -> int:
     return max(int(match.group(1)) - 1, 0) if match else 0
 
 
-def _serve(registry: Any, port: int, what: str) -> MetricsServer:
-    server = serve_metrics(registry, port)
+def _serve(registry: Any, port: int, what: str) -> MetricsServer | None:
+    # A taken port must not stop the line: it runs blind, and Prometheus's FactoryProcessDown says so.
+    try:
+        server = serve_metrics(registry, port)
+    except OSError as err:
+        log.error("%s metrics: cannot serve on 127.0.0.1:%d (%s); running without /metrics", what, port, err)
+        return None
     log.info("%s metrics on %s", what, server.url)
     return server
 
@@ -79,6 +86,10 @@ class ControllerMetrics:
         self.every_s = every_s
         self._next_s = 0.0
         self.failures = 0
+
+    def due(self, now_s: float) -> bool:
+        """Whether ``refresh`` would rebuild the snapshot now (so the caller can skip gathering ``stations``)."""
+        return now_s >= self._next_s
 
     def refresh(self, ledger: Ledger, stations: Mapping[str, Mapping[str, Any]], *, now_s: float,
                 force: bool = False) -> bool:
@@ -121,9 +132,12 @@ def controller_metrics(
     latest = LatestSnapshot()
     registry.register(LineCollector(latest))
     instruments = ControllerInstruments(registry)
+    server = _serve(registry, port, "controller")
+    if server is None:
+        return None
     snapshotter = LedgerSnapshotter(config, calendar, started_s=time.time() if started_s is None else started_s,
                                     peak_shifts=peak_shifts, blanks_in_store=blanks_in_store, instruments=instruments)
-    return ControllerMetrics(snapshotter, latest, instruments, _serve(registry, port, "controller"), every_s)
+    return ControllerMetrics(snapshotter, latest, instruments, server, every_s)
 
 
 class PrinterMetrics:
@@ -150,7 +164,8 @@ def printer_metrics(config: Config, machine: str, *, port: int | None) -> Printe
         registry, machine=machine, pool=spec.pool,
         doc_types=[name for name, doc in config.documents.items() if doc.pool == spec.pool],
     )
-    return PrinterMetrics(instruments, _serve(registry, port, f"printer {machine}"))
+    server = _serve(registry, port, f"printer {machine}")
+    return None if server is None else PrinterMetrics(instruments, server)
 
 
 class QaMetrics:
@@ -172,4 +187,6 @@ def qa_metrics(name: str, *, port: int | None, checks: Sequence[str] = ()) -> Qa
     if port < 0:
         return None
     registry = new_registry()
-    return QaMetrics(QaInstruments(registry, checks=checks), _serve(registry, port, f"QA worker {name}"))
+    instruments = QaInstruments(registry, checks=checks)
+    server = _serve(registry, port, f"QA worker {name}")
+    return None if server is None else QaMetrics(instruments, server)

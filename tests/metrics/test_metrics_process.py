@@ -84,3 +84,12 @@ def test_printer_and_qa_metrics(config):
     finally:
         printer.close()
         qa.close()
+
+
+def test_a_taken_port_leaves_the_process_running_without_metrics(config):
+    first = qa_metrics("qa1", port=0)
+    try:
+        assert qa_metrics("qa1", port=first.server.port) is None
+        assert printer_metrics(config, "B01", port=first.server.port) is None
+    finally:
+        first.close()
