@@ -1,9 +1,10 @@
-"""What a clean print of a record should look like, in grey, composed fast.
+"""What a clean print of a record should look like: the parts and the ink levels.
 
 QA renders what should be on the page and compares it with what was printed.
 Calling the full renderer per page (~15-25 ms of BGR drawing) would eat the
 whole time budget of the after-printing chain (100 documents/s on two cores),
-so this module composes the expected page in grey from parts that are cheap:
+so ``factory.qa.printed.expected_pages`` composes the expected page in grey
+from parts that are cheap, which this module provides:
 
 - the static background of each layout (``RenderKit.backgrounds``), converted
   to grey once;
@@ -18,13 +19,13 @@ The ink levels (each ink's grey, the ghost and signature transfer curves) are
 not copied from the renderer's code: ``calibrate_print_model`` measures them
 once by rendering calibration content through the renderer's public API on
 flat black and white backgrounds. A test holds the composed page against
-``render_page`` on real records (within two grey levels).
+``render_page`` on generated records.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -32,18 +33,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from factory.devices.layout import PageLayout, Zone, field_texts
+from factory.devices.layout import PageLayout, Zone
 from factory.devices.render import MRZ_GLYPHS, PageContent, RenderKit, render_content
 from factory.errors import InvalidField
-from factory.qa.photo import fit_cover
 
 __all__ = [
     "PrintModel",
-    "ExpectedPage",
     "calibrate_print_model",
     "text_alpha",
     "mrz_alpha",
-    "expected_page",
     "as_grey",
 ]
 
@@ -63,18 +61,6 @@ class PrintModel:
     """``(256,) float32``: ink coverage (0-1) for a signature pixel of each grey level."""
     ghost_alpha: np.ndarray
     """``(256,) float32``: ink coverage (0-1) of the ghost image for a portrait grey level."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExpectedPage:
-    """The expected grey page of one record, with the ink coverage of each zone."""
-
-    grey: np.ndarray
-    """``(h, w) float32``: the clean print in grey levels."""
-    alphas: Mapping[str, np.ndarray]
-    """Zone name -> ``(zh, zw) float32`` ink coverage (0-1) of text, signature, ghost and MRZ zones."""
-    photo: np.ndarray | None
-    """``(zh, zw) float32`` grey of the fitted portrait (None when there is no photo)."""
 
 
 def as_grey(image: np.ndarray) -> np.ndarray:
@@ -125,15 +111,6 @@ def mrz_alpha(lines: Sequence[str], layout: PageLayout, glyphs: np.ndarray) -> n
         region = out[top:top + h, x0:x0 + strip.shape[1]]
         np.maximum(region, strip[:region.shape[0], :region.shape[1]], out=region)
     return out
-
-
-def _signature_placement(signature: np.ndarray, zone: Zone) -> tuple[np.ndarray, int, int]:
-    """The signature scaled to fit the zone, and its top-left corner inside the zone."""
-    ih, iw = signature.shape
-    scale = min(zone.box.width / iw, zone.box.height / ih)
-    w, h = max(1, int(iw * scale)), max(1, int(ih * scale))
-    small = cv2.resize(signature, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    return small, (zone.box.height - h) // 2, 0
 
 
 def _flat_kit(kit: RenderKit, level: int) -> RenderKit:
@@ -200,75 +177,3 @@ def calibrate_print_model(kit: RenderKit) -> PrintModel:
         signature_alpha=np.clip(np.interp(levels, _LUT_LEVELS, signature_curve), 0, 1).astype(np.float32),
         ghost_alpha=np.clip(np.interp(levels, _LUT_LEVELS, ghost_curve), 0, 1).astype(np.float32),
     )
-
-
-def _lay(grey: np.ndarray, region: tuple[slice, slice], alpha: np.ndarray, ink: float) -> None:
-    view = grey[region]
-    view += (ink - view) * alpha
-
-
-def expected_page(
-    record,
-    photo: np.ndarray | None,
-    signature: np.ndarray | None,
-    mrz_lines: Sequence[str],
-    layout: PageLayout,
-    background: np.ndarray,
-    kit: RenderKit,
-    model: PrintModel,
-    *,
-    texts: Mapping[str, str] | None = None,
-) -> ExpectedPage:
-    """Compose the expected grey page of one record.
-
-    Parameters
-    ----------
-    record : Application
-        Bound record (its visual-zone texts come from ``field_texts``).
-    photo, signature : np.ndarray or None
-        The enrolled portrait (BGR or grey) and the captured signature (grey).
-    mrz_lines : sequence of str
-        ``factory.mrz.encode_record(record)``.
-    layout : PageLayout
-        The record's layout.
-    background : np.ndarray
-        ``(h, w) float32`` grey of the layout's static background.
-    kit, model : RenderKit, PrintModel
-        Fonts and glyphs; ink levels.
-    texts : mapping, optional
-        Zone texts; ``field_texts(record)`` when omitted.
-
-    Returns
-    -------
-    ExpectedPage
-    """
-    grey = background.copy()
-    alphas: dict[str, np.ndarray] = {}
-    fitted_photo = None
-    texts = field_texts(record) if texts is None else texts
-    for zone in layout.zones:
-        box = zone.box
-        if zone.kind == "text":
-            text = texts.get(zone.name, "")
-            alpha = (text_alpha(text, zone, kit.fonts[(zone.font, zone.text_px)]) if text
-                     else np.zeros((box.height, box.width), np.uint8)).astype(np.float32) * (1.0 / 255.0)
-            alphas[zone.name] = alpha
-            _lay(grey, box.slices, alpha, model.text_ink)
-        elif zone.kind == "photo" and photo is not None:
-            fitted_photo = fit_cover(as_grey(photo), box.width, box.height).astype(np.float32)
-            grey[box.slices] = fitted_photo
-        elif zone.kind == "ghost" and photo is not None:
-            alpha = model.ghost_alpha[fit_cover(as_grey(photo), box.width, box.height)]
-            alphas[zone.name] = alpha
-            _lay(grey, box.slices, alpha, model.ghost_ink)
-        elif zone.kind == "signature" and signature is not None:
-            small, dy, dx = _signature_placement(as_grey(signature), zone)
-            alpha = np.zeros((box.height, box.width), np.float32)
-            alpha[dy:dy + small.shape[0], dx:dx + small.shape[1]] = model.signature_alpha[small]
-            alphas[zone.name] = alpha
-            _lay(grey, box.slices, alpha, model.signature_ink)
-        elif zone.kind == "mrz" and layout.mrz is not None:
-            alpha = mrz_alpha(mrz_lines, layout, kit.glyphs_for(layout.mrz)).astype(np.float32) * (1.0 / 255.0)
-            alphas[zone.name] = alpha
-            _lay(grey, box.slices, alpha, model.mrz_ink)
-    return ExpectedPage(grey=grey, alphas=MappingProxyType(alphas), photo=fitted_photo)

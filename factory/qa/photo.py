@@ -164,12 +164,15 @@ def measure_portrait(photo: np.ndarray, detector: FaceDetector) -> PortraitMeasu
     band = foreground[max(eye_row - 6, 0):eye_row + 7].mean(axis=0) > 0.5
     columns = np.flatnonzero(band)
     head_width = (columns[-1] - columns[0] + 1) / width if columns.size else 0.0
-    near_head = cv2.dilate(foreground.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
-    plain = ~near_head
-    plain[eye_row:] = False  # below the eyes are shoulders and clothing
+    # The background a compliant portrait leaves plain: the top corners and the strips beside the
+    # head down to the eye line, taken by position (a busy background is not "background-coloured").
+    plain = np.zeros_like(foreground)
+    plain[:k, :side] = plain[:k, -side:] = True
+    strip = max(4, int(0.08 * width))
+    plain[k:max(eye_row - h // 4, k), :strip] = plain[k:max(eye_row - h // 4, k), -strip:] = True
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
-    gradient = float(np.sqrt(gx[plain] ** 2 + gy[plain] ** 2).mean()) if plain.sum() > 100 else nan
+    gradient = float(np.sqrt(gx[plain] ** 2 + gy[plain] ** 2).mean())
 
     face = grey[max(y + int(0.2 * h), 0):y + int(0.85 * h), max(x + int(0.2 * w), 0):x + int(0.8 * w)]
     low, high = np.percentile(face, [2, 98])

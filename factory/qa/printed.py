@@ -56,6 +56,7 @@ __all__ = [
     "QaKit",
     "build_qa_kit",
     "check_printed",
+    "expected_pages",
 ]
 
 _CHUNK = 8
@@ -324,6 +325,34 @@ def _expected_group(records: Sequence, photos: Sequence, signatures: Sequence, m
                 alpha = mrz_alpha(mrz_lines[i], layout, kit.render.glyphs_for(layout.mrz)).astype(np.float32)
                 _compose_zone(page, lq, zone.name, alpha * (1.0 / 255.0), done, alpha=True, ink=model.mrz_ink)
     return _Expected(grey=grey, photo_ok=photo_ok)
+
+
+def expected_pages(records: Sequence, photos: Sequence, signatures: Sequence, kit: QaKit) -> np.ndarray:
+    """The expected grey pages of records of one document type, at half resolution.
+
+    Parameters
+    ----------
+    records : sequence of Application
+        Bound records, all of one document type.
+    photos, signatures : sequence of np.ndarray or None
+        The enrolled portraits (BGR) and captured signatures (grey).
+    kit : QaKit
+        From ``build_qa_kit``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(n, h // 2, w // 2) float32`` grey levels: what a clean print looks
+        like once halved (``factory.qa.print_quality.halve``) and turned grey.
+    """
+    doc_types = {r.doc_type for r in records}
+    if len(doc_types) > 1:
+        raise InvalidField("records", "must be of one document type", sorted(doc_types))
+    if not records:
+        return np.zeros((0, 0, 0), np.float32)
+    lq = kit.layouts[records[0].doc_type]
+    lines = expected_mrz(records) if lq.layout.mrz is not None else [() for _ in records]
+    return _expected_group(records, photos, signatures, lines, lq, kit).grey
 
 
 # --------------------------------------------------------------------------- the checks of one group
