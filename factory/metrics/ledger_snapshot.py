@@ -160,6 +160,7 @@ class LedgerSnapshotter:
                                default=0)
         self._last_printed = {m.id: float(started_s) for m in config.line.machines}
         self._modes = {m.id: "running" for m in config.line.machines}
+        self._seen: set[str] = set()
         self._last_event_id: int | None = None
 
     def _read_events(self, ledger: Ledger) -> None:
@@ -232,6 +233,12 @@ class LedgerSnapshotter:
         statuses, down = [], []
         for machine in config.line.machines:
             report = machines.get(machine.id)
+            if report is not None and report.connected:
+                self._seen.add(machine.id)
+            # Queued work is the work of the machines in today's line: those whose worker has
+            # connected since the controller started. One never seen is not stalled (its
+            # missing process is FactoryProcessDown's); one seen and lost is.
+            queued = int(queued_per_pool[pool_index[machine.pool]])
             if report is not None and report.mode == "running" and self._modes[machine.id] != "running":
                 report = replace(report, mode=self._modes[machine.id])
             state = machine_state(report, holds_job=machine.id in held)
@@ -239,7 +246,7 @@ class LedgerSnapshotter:
                 down.append(machine.id)
             statuses.append(MachineStatus(
                 machine=machine.id, pool=machine.pool, state=state, rated_per_hour=machine.rated_per_hour,
-                has_work=machine_has_work(state, machine.id in held, int(queued_per_pool[pool_index[machine.pool]])),
+                has_work=machine_has_work(state, machine.id in held, queued if machine.id in self._seen else 0),
                 last_printed_s=self._last_printed[machine.id],
             ))
 

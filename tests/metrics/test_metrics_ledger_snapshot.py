@@ -76,7 +76,8 @@ def test_snapshot_of_a_fresh_ledger(config, calendar, ledger, records):
     # 60 applications on a whole line; no worker connected yet is no reason to project them late.
     assert snap.projected_late.sum() == 0
     assert [m.state for m in snap.machines] == ["offline"] * len(config.line.machines)
-    assert all(m.has_work for m in snap.machines)  # offline with work waiting: what the alert is for
+    # No worker has connected yet: no machine is part of the running line, so none has work.
+    assert not any(m.has_work for m in snap.machines)
     assert all(m.last_printed_s == NOW - 60 for m in snap.machines)
     # A day's blanks: 14 booklet printers x 60/h and 8 card printers x 90/h over the 8-hour shift.
     assert snap.blanks_needed_per_day.tolist() == [6720.0, 5760.0]
@@ -112,6 +113,10 @@ def test_snapshot_follows_prints_flags_and_machine_reports(config, calendar, led
     holder = _machine_for(config, ledger, third)
     assert by_id[holder].state == "busy" and by_id[holder].has_work
     assert by_id["B02"].state == "paused" and not by_id["B02"].has_work
+    # A worker that was connected and is gone: its machine still has its pool's work (it is stalled).
+    del reports["B05"]
+    by_id = {m.machine: m for m in snapshotter.snapshot(ledger, now_s=NOW + 1, machines=reports).machines}
+    assert by_id["B05"].state == "offline" and by_id["B05"].has_work
     assert snap.backlog.sum() == 58  # two printed; the leased one is still backlog
     assert snap.review_queue == 1 and snap.review_oldest_age_s == 50.0
     assert snap.blanks_in_stock.tolist() == [13 * 200, 8 * 200]  # B02 reports no hopper
