@@ -16,6 +16,7 @@ from factory.config import load_config
 from factory.devices.client import SimulatorClient
 from factory.errors import FactoryError
 from factory.pipeline.keys import load_client_keys
+from factory.pipeline.instant import InstantDevice
 from factory.pipeline.link import Link
 from factory.pipeline.shell import DEFAULT_ENDPOINT, setup_logging, stop_on_signals
 from factory.pipeline.worker import PrinterWorker
@@ -33,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "what the device does, and reconcile from the device's job log after any restart.",
     )
     parser.add_argument("--machine", required=True, help="machine id, as in configs/line.toml (= CURVE key name)")
-    parser.add_argument("--device", required=True, help="the device's endpoint, e.g. tcp://127.0.0.1:5601")
+    parser.add_argument("--device", required=True,
+                        help="the device's endpoint, e.g. tcp://127.0.0.1:5601; or instant[:QUEUE] for the simulator's "
+                        "machine core in this process with no print time (benchmarks, demos)")
     parser.add_argument("--connect", default=DEFAULT_ENDPOINT, help=f"controller endpoint (default {DEFAULT_ENDPOINT})")
     parser.add_argument("--keys", type=Path, default=None, help="CURVE key directory (factory keys)")
     parser.add_argument("--insecure", action="store_true", help="no CURVE (the controller must run --insecure)")
@@ -54,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
     if machine is None:
         raise FactoryError(f"worker: machine {args.machine!r} is not in configs/line.toml")
     keys = load_client_keys(args.keys, args.machine) if args.keys is not None else None
-    # Short device timeouts: a silent device must not stop the heartbeats to the controller.
-    driver = SimulatorClient(args.device, timeout_s=0.5, retries=2)
+    if args.device.startswith("instant"):
+        queue = int(args.device.partition(":")[2] or 2)
+        driver = InstantDevice(args.machine, machine.pool, config, queue_limit=queue)
+    else:
+        # Short device timeouts: a silent device must not stop the heartbeats to the controller.
+        driver = SimulatorClient(args.device, timeout_s=0.5, retries=2)
     status = driver.status()
     if status.pool != machine.pool:
         raise FactoryError(f"worker: device at {args.device} prints {status.pool} blanks, but {args.machine} is a "

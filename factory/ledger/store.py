@@ -125,6 +125,10 @@ class Ledger:
             db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
+            # Checkpoint the WAL every 64 MiB rather than every 4 MiB: batched commits of a busy line
+            # otherwise checkpoint every other commit. A larger page cache keeps the hot B-tree pages.
+            db.execute("PRAGMA wal_autocheckpoint=16384")
+            db.execute("PRAGMA cache_size=-65536")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             schema = resources.files("factory.ledger").joinpath("schema.sql").read_text(encoding="utf-8")

@@ -715,6 +715,13 @@ class Controller:
 
     # ------------------------------------------------------------------ for panels and tests
 
+    def reload(self) -> None:
+        """Read the queue and the printed documents awaiting QA again from the ledger (after bulk changes
+        made through another connection; the periodic refresh would also find them, within ``refresh_s``)."""
+        self._queue = JobQueue(self.ledger.queued_jobs())
+        for job in self.ledger.printed_jobs():
+            self._await_qa(job.application_id)
+
     def request_control(self, station: str, action: str) -> bool:
         """Send pause, resume or drain to a machine's worker now; False when it is not connected."""
         identity = self._stations.get(station)

@@ -231,7 +231,8 @@ class PrinterWorker:
                 return
             stage = "printing" if stored is not None and stored.state == "printing" else "queued"
             self._held[key] = _Held(offer.job_id, offer.attempt, stage, blank_serial=stored.blank_serial if stored else "")
-            if stage == "printing":
+            if stage == "printing" and acceptance.duplicate:
+                # Its ``started`` event may be behind us: say it now. A fresh job's comes with the events.
                 self._outbox.append(JobAccepted(job_id=offer.job_id, attempt=offer.attempt,
                                                 blank_serial=stored.blank_serial))
             return
