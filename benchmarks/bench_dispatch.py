@@ -45,7 +45,7 @@ def line(tmp_path_factory):
     endpoint = controller.bind()
     workers = [subprocess.Popen(
         [sys.executable, "-m", "factory.cli", "worker", "--machine", machine, "--device", "instant:64",
-         "--connect", endpoint, "--keys", str(root / "keys"), "--log-level", "WARNING"],
+         "--connect", endpoint, "--keys", str(root / "keys"), "--log-level", "WARNING", "--metrics-port", "-1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True) for machine in MACHINES]
     deadline = time.monotonic() + 120
     while len(controller.status()["stations"]) < len(MACHINES) and time.monotonic() < deadline:

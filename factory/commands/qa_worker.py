@@ -8,6 +8,7 @@ from pathlib import Path
 
 from factory.config import load_config
 from factory.errors import FactoryError
+from factory.metrics.process import add_metrics_port, qa_metrics
 from factory.pipeline.keys import load_client_keys
 from factory.pipeline.link import Link
 from factory.pipeline.qa_worker import QaWorker, printed_check, record_check
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", type=Path, default=None, help="configuration directory (default: configs/)")
     parser.add_argument("--heartbeat", type=float, default=1.0, help="heartbeat interval, seconds")
     parser.add_argument("--log-level", default="INFO")
+    add_metrics_port(parser, "9450 + the number in --name minus 1")
     parser.set_defaults(run=run)
 
 
@@ -53,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
             check = record_check(config)
     else:
         check = record_check(config)
+    metrics = qa_metrics(args.name, port=args.metrics_port)
+    if metrics is not None:
+        check = metrics.wrap(check)
     link = Link(args.connect, role="qa", station=args.name, slots=args.batches, keys=keys,
                 heartbeat_s=args.heartbeat)
     worker = QaWorker(link, check, batches=args.batches)
@@ -60,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         worker.run(stop.is_set)
     finally:
+        if metrics is not None:
+            metrics.close()
         link.terminate()
         log.info("qa-worker %s stopped: %s", args.name, dict(worker.stats))
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from factory.config import load_config
 from factory.errors import FactoryError
+from factory.metrics.process import add_metrics_port, controller_metrics
 from factory.pipeline.controller import Controller, ControllerSettings
 from factory.pipeline.keys import load_server_keys
 from factory.pipeline.shell import DEFAULT_ENDPOINT, DEFAULT_LEDGER, open_ledger, setup_logging, stop_on_signals, tune_gc
@@ -50,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--qa-batch", type=int, default=16, help="documents per QA batch")
     parser.add_argument("--no-dispatch", action="store_true", help="do not dispatch passed documents")
     parser.add_argument("--log-level", default="INFO")
+    add_metrics_port(parser, "9400")
+    parser.add_argument("--metrics-every", type=float, default=5.0,
+                        help="seconds between rebuilds of the line snapshot behind /metrics (default 5)")
     parser.set_defaults(run=run)
 
 
@@ -67,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
     ledger = open_ledger(args.ledger, config)
     controller = Controller(ledger, config, calendar, settings, keys=keys)
     stop = stop_on_signals()
+    metrics = controller_metrics(config, calendar, port=args.metrics_port, every_s=args.metrics_every)
+
+    def between_steps(now: float) -> None:
+        if metrics is not None and metrics.due(now):
+            metrics.refresh(ledger, controller.status()["stations"], now_s=now)
+
     try:
         endpoint = controller.bind()
         if args.endpoint_file is not None:
@@ -74,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
             tmp.write_text(endpoint + "\n")
             os.replace(tmp, args.endpoint_file)
         tune_gc()
-        controller.run(stop.is_set)
+        controller.run(stop.is_set, between_steps)
     finally:
+        if metrics is not None:
+            metrics.close()
         controller.close()
         ledger.close()
         log.info("controller stopped: %s", dict(controller.stats))

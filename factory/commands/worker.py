@@ -15,6 +15,7 @@ from pathlib import Path
 from factory.config import load_config
 from factory.devices.client import SimulatorClient
 from factory.errors import FactoryError
+from factory.metrics.process import add_metrics_port, printer_metrics
 from factory.pipeline.keys import load_client_keys
 from factory.pipeline.instant import InstantDevice
 from factory.pipeline.link import Link
@@ -45,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device-timeout", type=float, default=60.0,
                         help="seconds the device may stay unreachable before its jobs go to an operator")
     parser.add_argument("--log-level", default="INFO")
+    add_metrics_port(parser, "9410 + the machine's index in configs/line.toml")
     parser.set_defaults(run=run)
 
 
@@ -69,11 +71,15 @@ def run(args: argparse.Namespace) -> int:
                            f"{machine.pool} machine in configs/line.toml")
     link = Link(args.connect, role="printer", station=args.machine, slots=status.queue_limit, keys=keys,
                 heartbeat_s=args.heartbeat)
-    worker = PrinterWorker(link, driver, device_timeout_s=args.device_timeout)
+    metrics = printer_metrics(config, args.machine, port=args.metrics_port)
+    worker = PrinterWorker(link, driver if metrics is None else metrics.wrap(driver),
+                           device_timeout_s=args.device_timeout)
     stop = stop_on_signals()
     try:
         worker.run(stop.is_set)
     finally:
+        if metrics is not None:
+            metrics.close()
         link.terminate()
         driver.close()
         log.info("worker %s stopped: %s", args.machine, dict(worker.stats))

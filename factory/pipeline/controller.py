@@ -247,12 +247,19 @@ class Controller:
 
     # ------------------------------------------------------------------ the loop
 
-    def run(self, should_stop: Callable[[], bool] = lambda: False) -> None:
-        """Serve until ``should_stop()`` is true (checked at least every 100 ms)."""
+    def run(self, should_stop: Callable[[], bool] = lambda: False,
+            between_steps: Callable[[float], None] | None = None) -> None:
+        """Serve until ``should_stop()`` is true (checked at least every 100 ms).
+
+        ``between_steps(now)`` runs after each step, outside any transaction, in
+        this thread (the one that owns the ledger): metrics snapshots, panels.
+        """
         if self._socket is None:
             self.bind()
         while not should_stop():
             self.step(0.1)
+            if between_steps is not None:
+                between_steps(self.clock())
 
     def step(self, timeout_s: float = 0.1) -> int:
         """One turn of the loop: returns the number of frames handled."""

@@ -74,7 +74,8 @@ class Line:
             self.endpoint_file.unlink()
         bind = self.endpoint or "tcp://127.0.0.1:*"  # a restart binds the same port again
         proc = self._spawn("controller", ["serve", "--ledger", str(self.ledger_path), "--keys", str(self.keys),
-                                          "--bind", bind, "--endpoint-file", str(self.endpoint_file), *extra])
+                                          "--bind", bind, "--endpoint-file", str(self.endpoint_file),
+                                          "--metrics-port", "-1", *extra])
         if wait:
             wait_until(lambda: self.endpoint_file.exists() or proc.poll() is not None, 60, what="the controller")
             assert proc.poll() is None, self.log("controller")
@@ -99,11 +100,13 @@ class Line:
 
     def start_worker(self, machine: str, *extra: str) -> subprocess.Popen:
         return self._spawn(f"worker-{machine}", ["worker", "--machine", machine, "--device", self.devices[machine],
-                                                  "--connect", self.endpoint, "--keys", str(self.keys), *extra])
+                                                  "--connect", self.endpoint, "--keys", str(self.keys),
+                                                  "--metrics-port", "-1", *extra])
 
     def start_qa(self, name: str = "qa1", *extra: str) -> subprocess.Popen:
         return self._spawn(f"qa-{name}", ["qa-worker", "--name", name, "--connect", self.endpoint,
-                                           "--keys", str(self.keys), "--check", "record", *extra])
+                                           "--keys", str(self.keys), "--check", "record", "--metrics-port", "-1",
+                                           *extra])
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.procs[name]
