@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim \
 	fonts-ocr-b fonts-arphic-ukai fonts-arphic-uming prometheus chromium
 
-.PHONY: demo test test-fast bench setup apt clean
+.PHONY: demo test test-fast bench screenshots setup apt clean
 
 demo: setup
 	$(VENV)/bin/factory demo
@@ -21,6 +21,9 @@ test-fast: setup
 
 bench: setup
 	$(PY) -m pytest benchmarks --benchmark-enable --benchmark-autosave
+
+screenshots: setup
+	FACTORY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/panel/test_browser.py
 
 setup: apt $(STAMP)
 

@@ -3,14 +3,18 @@
 The server is the real thing on 127.0.0.1 (uvicorn in a thread, the app from
 ``create_app`` over a real ledger, the scheduler's plan and ``LedgerLine``);
 the browser logs in through the form like a person. Screenshots of the line,
-plan and review pages at 1920x1080 and at a laptop's 1366x768 go to
-``docs/screenshots/``.
+plan and review pages at 1920x1080 and at a laptop's 1366x768 are taken on
+every run; they replace ``docs/screenshots/`` only when ``FACTORY_SCREENSHOTS``
+names that directory (``make screenshots``), so a test run leaves the work
+tree as it found it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,7 +31,7 @@ pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("FACTORY_SCREENSHOTS") or Path(tempfile.gettempdir()) / "factory-screenshots")
 SCREENS = {"wide": {"width": 1920, "height": 1080}, "laptop": {"width": 1366, "height": 768}}
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - make test installs chromium
