@@ -9,7 +9,6 @@ intervals) and the shipped rules (stalled-machine window 6 s).
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -27,22 +26,7 @@ from factory.config import load_config
 from factory.metrics import CONTROLLER_METRICS_PORT, printer_metrics_port, qa_metrics_port
 from factory.samples import generate_applications
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-
-def _commands_serve_metrics() -> bool:
-    from factory.cli import build_parser
-
-    parser = build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    return all(any("--metrics-port" in a.option_strings for a in commands[name]._actions)
-               for name in ("serve", "worker", "qa-worker") if name in commands) and {
-        "serve", "worker", "qa-worker"} <= set(commands)
-
-
-if not _commands_serve_metrics():
-    pytest.skip("factory serve / worker / qa-worker do not take --metrics-port yet (wiring: docs/monitoring.md)",
-                allow_module_level=True)
 
 MACHINES = {"B01": ("booklet", ("E",)), "C01": ("card", ("C", "L", "R", "H"))}
 APPLICATIONS = 400
