@@ -26,7 +26,7 @@ from factory.config import load_config
 from factory.metrics import CONTROLLER_METRICS_PORT, printer_metrics_port, qa_metrics_port
 from factory.samples import generate_applications
 
-
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MACHINES = {"B01": ("booklet", ("E",)), "C01": ("card", ("C", "L", "R", "H"))}
 APPLICATIONS = 400
