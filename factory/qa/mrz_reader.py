@@ -60,6 +60,14 @@ class MrzTemplates:
     """Typical left bearing of a glyph in its cell (pixels): finds the first character."""
     ink_centre: float
     """Mean horizontal ink centre of a glyph within its cell (pixels)."""
+    band_px: int = 0
+    """Height of the band that finds a line: the tallest letter or digit plus a margin."""
+    band_top: int = 0
+    """Rows above the cell's top where that band starts at offset 0."""
+    plateau_first: int = 0
+    """For a line in place, the first band offset (from ``-band_top``) holding all the ink of the letters."""
+    plateau_width: int = 0
+    """How many further offsets hold it all, for letters and digits (fillers give many more)."""
 
 
 class MrzReadout(NamedTuple):
@@ -93,7 +101,7 @@ def build_mrz_templates(
     *,
     shift_px: int = 1,
     blur_sigma: float = 0.8,
-    downsample: int = 2,
+    downsample: int = 3,
 ) -> MrzTemplates:
     """Glyph templates for ``read_mrz``.
 
@@ -139,6 +147,18 @@ def build_mrz_templates(
     filled = columns > columns.max(axis=1, keepdims=True) * 0.05
     ink_left = int(np.median(filled.argmax(axis=1)))
     ink_centre = float((columns * np.arange(width)).sum() / columns.sum())
+    # The line finder's calibration: its plateau for letters and digits in place ('<' floats).
+    alnum = ink[:-1]
+    inked_rows = np.flatnonzero(alnum.max(axis=(0, 2)) > 64)
+    band_px = int(inked_rows[-1] - inked_rows[0] + 1) + 4
+    band_top = max(0, (band_px - glyphs.shape[1]) // 2 + 1)
+    search = 8
+    profile = np.zeros((1, band_px + 2 * search + glyphs.shape[1], 1))
+    start = search + band_top
+    blurred_rows = alnum.astype(np.float64).sum(axis=(0, 2))
+    profile[0, start:start + glyphs.shape[1], 0] = blurred_rows
+    first, last, _ = _plateau(profile, band_px, 2 * search + 1)
+    plateau_first, plateau_width = int(first[0, 0]) - search, int(last[0, 0] - first[0, 0])
     return MrzTemplates(
         geometry=geometry,
         matrix=matrix,
@@ -147,6 +167,10 @@ def build_mrz_templates(
         cell_shape=(height, width),
         ink_left=ink_left,
         ink_centre=ink_centre,
+        band_px=band_px,
+        band_top=band_top,
+        plateau_first=plateau_first,
+        plateau_width=plateau_width,
     )
 
 
@@ -182,109 +206,139 @@ def _shifted(geometry: MrzGeometry, dx: int, dy: int) -> MrzGeometry:
                    line_center_y=tuple(c + dy for c in geometry.line_center_y))
 
 
-def _with_geometry(templates: MrzTemplates, geometry: MrzGeometry) -> MrzTemplates:
-    return replace(templates, geometry=geometry)
+_SEGMENTS = 4
+"""Each line is cut into this many column segments to fit its skew."""
+_CHUNK = 128
+"""Documents registered together: bounds the working memory (~40 MB for TD3)."""
 
 
-def _band_offsets(ink: np.ndarray, g: MrzGeometry, half: int, search_px: int,
-                  segments: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per line and column segment, the row offset whose cap-height band holds the most ink.
+def _windows(zones: np.ndarray | Sequence[np.ndarray], start: int, stop: int,
+             box: tuple[int, int, int, int]) -> np.ndarray:
+    """The reading windows ``(k, H, W) uint8`` of zones ``start:stop``, edge-padded where a window leaves a zone."""
+    y0, y1, x0, x1 = box
+    out = np.empty((stop - start, y1 - y0, x1 - x0), np.uint8)
+    for k, i in enumerate(range(start, stop)):
+        zone = zones[i]
+        if not isinstance(zone, np.ndarray) or zone.ndim != 2 or zone.dtype != np.uint8:
+            raise InvalidField(f"zones[{i}]", "must be a (h, w) uint8 grey image", getattr(zone, "shape", zone))
+        crop = zone[max(y0, 0):y1, max(x0, 0):x1]
+        if crop.shape != out.shape[1:]:
+            top, left = max(-y0, 0), max(-x0, 0)
+            bottom, right = out.shape[1] - crop.shape[0] - top, out.shape[2] - crop.shape[1] - left
+            if crop.size == 0 or bottom < 0 or right < 0:
+                crop = np.full(out.shape[1:], 255, np.uint8)
+            else:
+                crop = np.pad(crop, ((top, bottom), (left, right)), mode="edge")
+        out[k] = crop
+    return out
 
-    ``ink`` is a reading window in which every line's search range lies inside.
-    When several offsets hold all the ink (the band is a little taller than the
-    glyphs) the middle of them is taken, which centres the line to a fraction
-    of a pixel. Returns the offsets ``(lines, segments) float64`` and the ink
-    each best band holds (0 for a segment with no ink).
+
+def _ink(windows: np.ndarray) -> np.ndarray:
+    """Ink density ``(k, H, W) uint8``: how much darker than its paper each pixel is (saturating at 0)."""
+    k = len(windows)
+    # The paper is most of each window: the mode of a sparse sample is its level (one bincount for all).
+    sample = windows[:, ::8, ::8].reshape(k, -1).astype(np.intp)
+    counts = np.bincount((sample + 256 * np.arange(k)[:, None]).ravel(), minlength=256 * k).reshape(k, 256)
+    paper = counts.argmax(axis=1)
+    ink = np.empty_like(windows)
+    for i in range(k):
+        cv2.subtract(int(paper[i]), windows[i], dst=ink[i])  # saturating: paper - pixel, or 0
+    return ink
+
+
+_TOLERANCE = 0.01
+"""A band 'holds all the ink' when it holds at least this much less than the most any band holds."""
+
+
+def _plateau(profiles: np.ndarray, band: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Over ``count`` successive band positions down ``profiles`` ``(k, rows, segments)``: the first
+    and last position whose band of ``band`` rows holds (almost) all the ink, and that ink."""
+    k, rows, segments = profiles.shape
+    csum = np.concatenate((np.zeros((k, 1, segments)), np.cumsum(profiles, axis=1)), axis=1)
+    held = csum[:, band:band + count] - csum[:, :count]  # (k, count, segments)
+    best = held.max(axis=1)
+    full = held >= best[:, None, :] * (1 - _TOLERANCE)
+    first = full.argmax(axis=1)
+    last = count - 1 - full[:, ::-1].argmax(axis=1)
+    return first, last, best
+
+
+def _line_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per document, line and column segment: the row offset of the line, from its baseline.
+
+    A band a little taller than the tallest glyph slides down each segment; the
+    positions where it holds all the ink form a plateau whose upper end is set
+    by the lowest ink: the baseline every letter and digit of OCR-B stands on.
+    That places a line to a fraction of a pixel whatever it says (digits are
+    taller than capitals). A segment of fillers only ('<' floats above the
+    baseline) shows a much wider plateau and is given no weight. ``ink``
+    ``(k, H, W)`` holds reading windows in which every line's search range lies
+    inside. Returns offsets ``(k, lines, segments) float64`` and weights.
     """
-    seg_w = g.line_width_px // segments
+    g = templates.geometry
+    k = len(ink)
+    seg_w = g.line_width_px // _SEGMENTS
     x0 = g.first_char_x
-    span = 2 * half + 1
-    offsets = np.zeros((g.line_count, segments))
-    weights = np.zeros((g.line_count, segments))
-    candidates = np.arange(-search_px, search_px + 1, dtype=np.float64)[:, None]
-    for line, centre in enumerate(g.line_center_y):
-        lo = centre - search_px - half
-        block = ink[lo:lo + 2 * search_px + span, x0:x0 + seg_w * segments]
-        profiles = block.reshape(block.shape[0], segments, seg_w).sum(axis=2, dtype=np.float64)  # (rows, segments)
-        csum = np.concatenate((np.zeros((1, segments)), np.cumsum(profiles, axis=0)))
-        bands = csum[span:] - csum[:-span]  # (2 * search_px + 1, segments)
-        best = bands.max(axis=0)
-        ties = bands >= best * (1 - 1e-6)
-        offsets[line] = np.where(best > 0, (ties * candidates).sum(axis=0) / np.maximum(ties.sum(axis=0), 1), 0.0)
-        weights[line] = best
+    band = templates.band_px
+    count = 2 * search_px + 1
+    offsets = np.zeros((k, g.line_count, _SEGMENTS))
+    weights = np.zeros((k, g.line_count, _SEGMENTS))
+    for line, top in enumerate(g.line_top_y):
+        lo = top - search_px - templates.band_top
+        block = ink[:, lo:lo + count + band - 1, x0:x0 + seg_w * _SEGMENTS]
+        profiles = block.reshape(k, block.shape[1], _SEGMENTS, seg_w).sum(axis=3, dtype=np.uint32).astype(np.float64)
+        profiles -= profiles.min(axis=1, keepdims=True)  # the noise floor of a capture is not ink
+        first, last, best = _plateau(profiles, band, count)
+        offsets[:, line] = first - search_px - templates.plateau_first
+        letters = (last - first) <= templates.plateau_width + 4
+        weights[:, line] = np.where(letters, best, 0.0)
     return offsets, weights
 
 
-def _column_offset(ink: np.ndarray, templates: MrzTemplates, dys: Sequence[int], half: int,
-                   search_px: int) -> int:
-    """The column offset: the phase of the column profile at the pitch frequency, placed by the first ink."""
+def _fit_lines(segment_dys: np.ndarray, ink_held: np.ndarray, g: MrzGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Per document, one common slope (rows per column) and each line's row offset at the lines' middle.
+
+    A least-squares line through each line's segment offsets, the lines
+    parallel; segments with little ink (a line printed only in part) are left
+    out. A slope moving the line ends by less than a pixel counts as none.
+    """
+    seg_w = g.line_width_px // _SEGMENTS
+    x = (np.arange(_SEGMENTS) - (_SEGMENTS - 1) / 2) * seg_w  # segment centres about the lines' middle
+    used = (ink_held > 0.3 * ink_held.max(axis=2, keepdims=True)) & (ink_held > 0)
+    w = used.astype(np.float64)
+    count = w.sum(axis=2)
+    x_mean = (w * x).sum(axis=2) / np.maximum(count, 1)
+    d_mean = (w * segment_dys).sum(axis=2) / np.maximum(count, 1)
+    dx = (x - x_mean[..., None]) * w
+    numerator = (dx * (segment_dys - d_mean[..., None])).sum(axis=(1, 2))
+    denominator = (dx * dx).sum(axis=(1, 2))
+    slope = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+    slope[np.abs(slope) * g.line_width_px < 1.0] = 0.0
+    intercepts = np.where(count > 0, d_mean - slope[:, None] * x_mean, 0.0)
+    return slope, intercepts
+
+
+def _column_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> np.ndarray:
+    """Per document, the column offset: the phase of the column profile at the pitch frequency, placed by the first ink."""
     g = templates.geometry
+    half = int(round(g.cap_height_px / 2))
     x_start, x_stop = g.first_char_x, g.first_char_x + g.line_width_px
-    columns = np.zeros(ink.shape[1], np.float64)
-    for centre, dy in zip(g.line_center_y, dys):
-        columns += ink[centre + dy - half:centre + dy + half + 1].sum(axis=0)
     lo, hi = x_start - search_px, x_stop + search_px
-    window = columns[lo:hi]
-    if float(window.sum()) <= 0:
-        return 0
+    columns = np.zeros((len(ink), hi - lo), np.float64)
+    for centre in g.line_center_y:
+        # The band with its search margin: wide enough for any row offset, clear of the other line.
+        columns += ink[:, centre - half - search_px:centre + half + search_px + 1, lo:hi].sum(axis=1, dtype=np.uint32)
     xs = np.arange(lo, hi, dtype=np.float64)
-    spectrum = (window * np.exp(-2j * np.pi * xs / g.pitch_px)).sum()
+    spectrum = columns @ np.exp(-2j * np.pi * xs / g.pitch_px)
     centre = (-np.angle(spectrum) * g.pitch_px / (2 * np.pi)) % g.pitch_px
     expected = (x_start + templates.ink_centre) % g.pitch_px
     fine = (centre - expected + g.pitch_px / 2) % g.pitch_px - g.pitch_px / 2
-    inked = np.flatnonzero(window > window.max() * 0.05)
-    coarse = (lo + inked[0]) - (x_start + templates.ink_left) if inked.size else 0
-    return int(round(fine + g.pitch_px * round((coarse - fine) / g.pitch_px)))
-
-
-def _ink(window: np.ndarray) -> np.ndarray:
-    """Ink density (uint8): how much darker than the paper each pixel is, saturating at 0."""
-    # The paper is most of the window: the mode of a sparse sample is its level.
-    paper = int(np.bincount(window[::4, ::4].ravel(), minlength=256).argmax())
-    return cv2.subtract(np.full_like(window, paper), window)
-
-
-_SEGMENTS = 4
-
-
-def _register(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> tuple[int, np.ndarray, float]:
-    """Column offset, per-line row offsets (at the lines' middle) and slope of one window's ink.
-
-    The slope (rows per column) is one straight-line fit through each line's
-    segment offsets, so a page skewed by up to about a degree still has every
-    character cell found within a pixel, without rotating the image. Segments
-    with little ink (a line printed only in part) do not take part in the fit.
-    """
-    g = templates.geometry
-    half = int(round(g.cap_height_px / 2))
-    segment_dys, ink_held = _band_offsets(ink, g, half, search_px, _SEGMENTS)
-    seg_w = g.line_width_px // _SEGMENTS
-    x = (np.arange(_SEGMENTS) - (_SEGMENTS - 1) / 2) * seg_w
-    used = ink_held > 0.25 * ink_held.max(axis=1, keepdims=True)
-    slope = 0.0
-    intercepts = np.zeros(g.line_count)
-    for line in range(g.line_count):
-        if used[line].any():
-            intercepts[line] = segment_dys[line, used[line]].mean()
-    # One common slope: the lines are parallel; each line keeps its own intercept.
-    xs, dys = [], []
-    for line in range(g.line_count):
-        if used[line].sum() >= 2:
-            xl = x[used[line]]
-            xs.append(xl - xl.mean())
-            dys.append(segment_dys[line, used[line]] - segment_dys[line, used[line]].mean())
-    if xs:
-        xc, dyc = np.concatenate(xs), np.concatenate(dys)
-        if (xc * xc).sum() > 0:
-            slope = float((xc * dyc).sum() / (xc * xc).sum())
-            # Intercepts at the line's middle, from the segments that were used.
-            for line in range(g.line_count):
-                if used[line].any():
-                    intercepts[line] = (segment_dys[line, used[line]] - slope * x[used[line]]).mean()
-    if abs(slope) * g.line_width_px < 1.0:
-        slope = 0.0
-    rounded = [int(round(v)) for v in intercepts]
-    return _column_offset(ink, templates, rounded, half, search_px), intercepts, slope
+    peak = columns.max(axis=1, keepdims=True)
+    inked = columns > peak * 0.05
+    first = np.where(inked.any(axis=1), inked.argmax(axis=1), x_start + templates.ink_left - lo)
+    coarse = (lo + first) - (x_start + templates.ink_left)
+    dx = fine + g.pitch_px * np.round((coarse - fine) / g.pitch_px)
+    return np.where(peak[:, 0] > 0, np.round(dx), 0).astype(np.int64)
 
 
 def read_mrz(
@@ -292,6 +346,8 @@ def read_mrz(
     templates: MrzTemplates,
     *,
     search_px: int = 8,
+    refine_margin: float = 0.12,
+    refine_below: float = 0.95,
 ) -> MrzReadout:
     """Read the MRZ characters of a batch of zones.
 
@@ -299,18 +355,30 @@ def read_mrz(
     ----------
     zones : np.ndarray
         ``(n, h, w) uint8`` grey MRZ zones, dark ink on light paper, cut at the
-        layout's ``mrz`` box (``mrz_zones``); a capture may be off by up to
-        ``search_px`` pixels.
+        layout's ``mrz`` box (``mrz_zones``), or a sequence of such 2-D arrays.
+        A capture may be off by up to ``search_px`` pixels and skewed by about
+        a degree.
     templates : MrzTemplates
         From ``build_mrz_templates`` for the layout's geometry.
     search_px : int
         How far (pixels) the registration searches for the lines.
+    refine_margin : float
+        Cells whose best unshifted glyph leads the second by less than this, or
+        scores below ``refine_below`` (a cell cut a pixel off), are matched again
+        against every baked-in shift (0: always match all shifts).
+    refine_below : float
+        See ``refine_margin``: the unshifted correlation a cell must reach to be taken as it is.
 
     Returns
     -------
     MrzReadout
         ``texts`` (per document, a tuple of lines), ``confidences`` and
         ``scores`` ``(n, lines, chars) float32``, ``offsets`` ``(n, 1 + lines) int32``.
+
+    Raises
+    ------
+    InvalidField
+        ``zones[i]`` for an input that is not a 2-D uint8 image.
     """
     g = templates.geometry
     n = len(zones)
@@ -318,47 +386,56 @@ def read_mrz(
     cell_h, cell_w = templates.cell_shape
     ds = templates.downsample
     d = (cell_h // ds) * (cell_w // ds)
-    cells = np.zeros((n, lines, chars, d), np.float32)
-    offsets = np.zeros((n, 1 + lines), np.int32)
-    # Only the reading window (the lines plus the search margin) is converted to ink;
-    # the margin keeps every search inside the window, padding the zone's edge if need be.
+    half = int(round(g.cap_height_px / 2))
+    # Only the reading window (the lines plus the search margin) is looked at.
     margin = search_px + cell_h
     wy0, wy1 = min(g.line_top_y) - margin, max(g.line_top_y) + cell_h + margin
     wx0, wx1 = g.first_char_x - margin, g.first_char_x + g.line_width_px + margin
-    window_geometry = _shifted(g, -wx0, -wy0)
-    window_templates = _with_geometry(templates, window_geometry)
+    window = _shifted(g, -wx0, -wy0)
+    window_templates = replace(templates, geometry=window)
+    cells = np.zeros((n, lines, chars, d), np.float32)
+    offsets = np.zeros((n, 1 + lines), np.int32)
     cell_x = np.arange(chars) * cell_w
-    x_mid = window_geometry.first_char_x + g.line_width_px / 2
-    for i in range(n):
-        zone = np.asarray(zones[i])
-        if zone.ndim != 2 or zone.dtype != np.uint8:
-            raise InvalidField(f"zones[{i}]", "must be a (h, w) uint8 grey image", zone.shape)
-        window = zone[max(wy0, 0):wy1, max(wx0, 0):wx1]
-        if window.shape != (wy1 - wy0, wx1 - wx0):
-            top, left = max(-wy0, 0), max(-wx0, 0)
-            window = np.pad(window, ((top, wy1 - wy0 - window.shape[0] - top),
-                                     (left, wx1 - wx0 - window.shape[1] - left)), mode="edge")
-        ink = _ink(window)
-        dx, dys, slope = _register(ink, window_templates, search_px)
-        offsets[i] = (dx, *np.round(dys).astype(int))
-        # Every cell's top-left corner, following the fitted slope; then one gather of all cells.
-        xs = window_geometry.first_char_x + dx + cell_x
-        ys = (np.asarray(window_geometry.line_top_y, np.float64)[:, None] + dys[:, None]
-              + slope * (xs[None, :] + cell_w / 2 - x_mid))
-        ys = np.clip(np.round(ys).astype(np.intp), 0, ink.shape[0] - cell_h)
-        xs = np.clip(xs, 0, ink.shape[1] - cell_w)
-        windows = np.lib.stride_tricks.sliding_window_view(ink, (cell_h, cell_w))
-        patches = windows[ys, np.broadcast_to(xs, ys.shape)].astype(np.float32)  # (lines, chars, h, w)
-        if ds > 1:  # an exact block average: the factor divides the cell's sides
-            stacked = patches.reshape(lines * chars * cell_h, cell_w)
-            patches = cv2.resize(stacked, (cell_w // ds, lines * chars * cell_h // ds), interpolation=cv2.INTER_AREA)
-        cells[i] = patches.reshape(lines, chars, d)
+    x_mid = window.first_char_x + g.line_width_px / 2
+    tops = np.asarray(window.line_top_y, np.float64)
+    for start in range(0, n, _CHUNK):
+        stop = min(start + _CHUNK, n)
+        k = stop - start
+        ink = _ink(_windows(zones, start, stop, (wy0, wy1, wx0, wx1)))
+        segment_dys, ink_held = _line_offsets(ink, window_templates, search_px)
+        slope, intercepts = _fit_lines(segment_dys, ink_held, g)
+        dx = _column_offsets(ink, window_templates, search_px)
+        offsets[start:stop, 0] = dx
+        offsets[start:stop, 1:] = np.round(intercepts)
+        # Every cell's top-left corner, following the fitted slope; then one gather for the chunk.
+        xs = window.first_char_x + dx[:, None] + cell_x[None, :]  # (k, chars)
+        ys = (tops[None, :, None] + intercepts[:, :, None]
+              + slope[:, None, None] * (xs[:, None, :] + cell_w / 2 - x_mid))  # (k, lines, chars)
+        ys = np.clip(np.round(ys).astype(np.intp), 0, ink.shape[1] - cell_h)
+        xs = np.clip(np.broadcast_to(xs[:, None, :], ys.shape), 0, ink.shape[2] - cell_w)
+        views = np.lib.stride_tricks.sliding_window_view(ink, (cell_h, cell_w), axis=(1, 2))
+        patches = views[np.arange(k)[:, None, None], ys, xs]  # (k, lines, chars, h, w) uint8
+        if ds > 1:  # an exact block average (the factor divides the cell's sides), rounded to uint8
+            stacked = patches.reshape(k * lines * chars * cell_h, cell_w)
+            patches = cv2.resize(stacked, (cell_w // ds, k * lines * chars * cell_h // ds),
+                                 interpolation=cv2.INTER_AREA)
+        cells[start:stop] = patches.reshape(k, lines, chars, d)
     flat = _normalise(cells.reshape(-1, d))
-    scores = flat @ templates.matrix.T  # the one matrix product of the batch
     glyph_count = len(MRZ_GLYPHS)
-    per_glyph = scores[:, :glyph_count].copy()
-    for k in range(1, templates.shifts):
-        np.maximum(per_glyph, scores[:, k * glyph_count:(k + 1) * glyph_count], out=per_glyph)
+    # Most cells are found within a fraction of a pixel: match them with the unshifted
+    # glyphs first, and only cells without a clear winner against every shift as well.
+    centre = templates.shifts // 2
+    if refine_margin <= 0 or templates.shifts == 1:
+        scores = flat @ templates.matrix.T
+        per_glyph = scores.reshape(len(flat), templates.shifts, glyph_count).max(axis=1)
+    else:
+        per_glyph = flat @ templates.matrix[centre * glyph_count:(centre + 1) * glyph_count].T  # (cells, 37)
+        top2 = np.partition(per_glyph, -2, axis=1)[:, -2:]
+        unsure = np.flatnonzero((top2[:, 1] - top2[:, 0] < refine_margin) | (top2[:, 1] < refine_below))
+        if unsure.size:
+            scores = flat[unsure] @ templates.matrix.T  # (unsure, shifts * 37)
+            shifted = scores.reshape(len(unsure), templates.shifts, glyph_count).max(axis=1)
+            per_glyph[unsure] = shifted
     best = per_glyph.argmax(axis=1)
     rows = np.arange(len(per_glyph))
     best_score = per_glyph[rows, best]
