@@ -259,6 +259,18 @@ def to_wire(message: Any) -> dict[str, Any]:
 _NESTED = {"record": JobRecord}
 
 
+def _scalar(value: Any, type_name: str, path: str) -> Any:
+    if type_name == "str" and isinstance(value, str):
+        return value
+    if type_name == "bool" and isinstance(value, bool):
+        return value
+    if type_name == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if type_name == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise WireError(path, f"must be {type_name}", value)
+
+
 def from_wire(cls: type[_T], data: Any, *, where: str = "body") -> _T:
     """Rebuild a message of ``cls`` from its mapping; raises ``WireError(field, reason)``.
 
@@ -269,35 +281,26 @@ def from_wire(cls: type[_T], data: Any, *, where: str = "body") -> _T:
         raise WireError(where, "must be a map", type(data).__name__)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        path = f"{where}.{f.name}"
         if f.name not in data:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise WireError(f"{where}.{f.name}", "is required")
+                raise WireError(path, "is required")
             continue
         value = data[f.name]
         if f.name == "record" and cls is PrintJob:
             if not isinstance(value, Mapping):
-                raise WireError(f"{where}.record", "must be a map", type(value).__name__)
-        elif f.name in _NESTED and value is not None:
-            value = from_wire(_NESTED[f.name], value, where=f"{where}.{f.name}")
-        elif f.name in ("blanks",):
+                raise WireError(path, "must be a map", type(value).__name__)
+        elif f.name in _NESTED:
+            value = None if value is None else from_wire(_NESTED[f.name], value, where=path)
+        elif f.name == "blanks":
             if not isinstance(value, Mapping):
-                raise WireError(f"{where}.{f.name}", "must be a map", type(value).__name__)
-            value = {str(k): int(v) for k, v in value.items()}
+                raise WireError(path, "must be a map", type(value).__name__)
+            value = {str(k): _scalar(v, "int", f"{path}.{k}") for k, v in value.items()}
         elif f.name == "duplicates":
-            value = tuple(str(v) for v in value)
+            if not isinstance(value, list | tuple):
+                raise WireError(path, "must be a list", type(value).__name__)
+            value = tuple(_scalar(v, "str", f"{path}[]") for v in value)
         else:
-            expected = _SCALARS.get(f.type if isinstance(f.type, str) else "")
-            if expected is not None and not isinstance(value, expected) or isinstance(value, bool) and expected == (int, float):
-                raise WireError(f"{where}.{f.name}", f"must be {f.type}", value)
-            if expected == (int, float):
-                value = float(value)
+            value = _scalar(value, str(f.type), path)
         values[f.name] = value
     return cls(**values)
-
-
-_SCALARS: dict[str, Any] = {
-    "str": str,
-    "int": int,
-    "float": (int, float),
-    "bool": bool,
-}
