@@ -1,11 +1,9 @@
 """The audit: a clean ledger passes; each kind of tampering is named."""
 
-import subprocess
-import sys
-
 import pytest
 
 from conftest import NOW, serial_for
+from factory.cli import main
 from factory.ledger import Event, audit_ledger, audit_rows
 
 pytestmark = pytest.mark.integration
@@ -99,27 +97,31 @@ def test_audit_rows_is_pure_and_counts_an_unknown_void_reason():
     assert report.shifts[0].spoiled == 1
 
 
-def test_factory_audit_exits_non_zero_and_names_the_offender(ledger, queued, config, tmp_path):
+def test_factory_audit_exits_non_zero_and_names_the_offender(ledger, queued, config, tmp_path, capsys):
     _printed(ledger, config, queued[0], 1)
-    run = [sys.executable, "-m", "factory.cli", "audit", "--ledger", str(tmp_path / "ledger.db")]
-    clean = subprocess.run(run, capture_output=True, text=True)
-    assert clean.returncode == 0 and "audit: OK" in clean.stdout
+    command = ["audit", "--ledger", str(tmp_path / "ledger.db")]
+    assert main(command) == 0 and "audit: OK" in capsys.readouterr().out
     _raw(ledger, "INSERT INTO blanks VALUES ('E77777777', 'issued', 2, 'B02', '2026-02-24', ?, 1, NULL, 0)",
          (queued[0],))
-    dirty = subprocess.run(run, capture_output=True, text=True)
-    assert dirty.returncode == 1
-    assert f"VIOLATION: documents: {queued[0]}: has 2 issued documents" in dirty.stdout
+    assert main(command) == 1
+    assert f"VIOLATION: documents: {queued[0]}: has 2 issued documents" in capsys.readouterr().out
 
 
-def test_factory_audit_resolves_needs_reconcile(ledger, queued, config, tmp_path):
+def test_factory_audit_of_a_missing_ledger_is_a_clear_error(tmp_path, capsys):
+    assert main(["audit", "--ledger", str(tmp_path / "nope.db")]) == 2
+    assert "no such ledger" in capsys.readouterr().err
+
+
+def test_factory_audit_resolves_needs_reconcile(ledger, queued, config, tmp_path, capsys):
     app_id = queued[0]
     ledger.lease(app_id, "B01", lease_s=30, station="controller", now=NOW)
     ledger.apply(app_id, Event.LEASE_EXPIRED, attempt=1, station="controller", now=NOW)
     serial = serial_for(ledger.application(app_id)["doc_type"], config, 4)
-    result = subprocess.run([sys.executable, "-m", "factory.cli", "audit", "--ledger", str(tmp_path / "ledger.db"),
-                             "--resolve", f"{app_id}=printed", "--blank", f"{app_id}={serial}", "--operator", "li"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"resolved {app_id}: printed" in result.stdout
+    status = main(["audit", "--ledger", str(tmp_path / "ledger.db"), "--resolve", f"{app_id}=printed",
+                   "--blank", f"{app_id}={serial}", "--operator", "li"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert f"resolved {app_id}: printed" in out
     assert ledger.state_of(app_id) == "printed"
     assert ledger.events(app_id)[-1]["station"] == "operator:li"
+    assert main(["audit", "--ledger", str(tmp_path / "ledger.db"), "--resolve", f"{app_id}=maybe"]) == 2

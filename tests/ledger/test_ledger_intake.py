@@ -1,11 +1,10 @@
 """Intake: every bad row rejected with its reasons, nothing half-stored; the command."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+from factory.cli import main
 from factory.ledger import prepare_intake, read_jsonl
 
 
@@ -43,17 +42,21 @@ def test_a_year_the_calendar_does_not_cover_rejects_the_row_naming_the_year(reco
 
 
 @pytest.mark.integration
-def test_factory_intake_stores_the_valid_rows_and_reports_the_rest(records, tmp_path):
+def test_factory_intake_stores_the_valid_rows_and_reports_the_rest(records, tmp_path, capsys):
     path = tmp_path / "in.jsonl"
     lines = [json.dumps(r, ensure_ascii=False) for r in records[:5]] + ['{"application_id": "X1", "sex": "Q"}']
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    command = [sys.executable, "-m", "factory.cli", "intake", str(path), "--ledger", str(tmp_path / "l.db")]
-    first = subprocess.run(command, capture_output=True, text=True)
-    assert first.returncode == 1
-    assert "5 stored, 0 already in the ledger, 1 rejected" in first.stdout
-    assert "rejected line 6: " in first.stderr and "sex: must be F, M or X (got 'Q')" in first.stderr
-    again = subprocess.run(command, capture_output=True, text=True)
-    assert "0 stored, 5 already in the ledger, 1 rejected" in again.stdout
-    audit = subprocess.run([sys.executable, "-m", "factory.cli", "audit", "--ledger", str(tmp_path / "l.db")],
-                           capture_output=True, text=True)
-    assert audit.returncode == 0 and "applications: queued 5" in audit.stdout
+    command = ["intake", str(path), "--ledger", str(tmp_path / "l.db")]
+    assert main(command) == 1
+    first = capsys.readouterr()
+    assert "5 stored, 0 already in the ledger, 1 rejected" in first.out
+    assert "rejected line 6: " in first.err and "sex: must be F, M or X (got 'Q')" in first.err
+    assert main(command) == 1
+    assert "0 stored, 5 already in the ledger, 1 rejected" in capsys.readouterr().out
+    assert main(["audit", "--ledger", str(tmp_path / "l.db")]) == 0
+    assert "applications: queued 5" in capsys.readouterr().out
+
+
+def test_factory_intake_of_an_unreadable_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["intake", str(tmp_path / "missing.jsonl"), "--ledger", str(tmp_path / "l.db")]) == 2
+    assert "cannot read" in capsys.readouterr().err

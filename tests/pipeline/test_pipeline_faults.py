@@ -61,6 +61,7 @@ def test_a_day_goes_through_intake_printers_qa_and_dispatch(line):
     assert sum(methods.values()) == 60
 
 
+@pytest.mark.slow
 def test_kill_9_a_worker_mid_print_and_the_controller_mid_batch(line):
     _start_line(line, speed=300)  # 45-60 s cycles in about 0.2 s: a kill lands mid-print
     n = 80
@@ -86,6 +87,7 @@ def test_kill_9_a_worker_mid_print_and_the_controller_mid_batch(line):
     assert line.counts() == {"dispatched": n}
 
 
+@pytest.mark.slow
 def test_a_device_jams_goes_offline_and_runs_out_of_blanks(line):
     faults = {
         "B01": ("--fault", "jam=0.15", "--fault", "offline=0.05", "--offline-s", "5:20", "--auto-clear-s", "5"),
@@ -123,6 +125,7 @@ def test_a_device_jams_goes_offline_and_runs_out_of_blanks(line):
     assert reprinted >= 1
 
 
+@pytest.mark.slow
 def test_a_worker_that_loses_its_connection_comes_back(line):
     _start_line(line, speed=300)
     n = 60
@@ -137,6 +140,7 @@ def test_a_worker_that_loses_its_connection_comes_back(line):
     assert log.count("registered with controller") >= 2, log[-2000:]
 
 
+@pytest.mark.slow
 def test_ten_thousand_random_and_truncated_messages_do_not_stop_the_controller(line):
     _start_line(line)
     context = zmq.Context()
