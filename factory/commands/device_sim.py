@@ -46,8 +46,9 @@ def register(subparsers: Any) -> None:
                         help="write each printed page and ground_truth.jsonl here (default: no pages)")
     parser.add_argument("--assets", type=Path, default=Path("."),
                         help="directory relative photo/signature paths are read from (default: .)")
-    parser.add_argument("--cycle", type=_range, default=(45.0, 60.0), metavar="LOW:HIGH",
-                        help="print cycle in device seconds per document (default 45:60)")
+    parser.add_argument("--cycle", type=_range, default=None, metavar="LOW:HIGH",
+                        help="print cycle in device seconds per document (default: 0.9-1.1 times the "
+                        "nameplate cycle of the machine in configs/line.toml, else 45:60)")
     parser.add_argument("--speed", type=float, default=1.0,
                         help="device seconds per real second: 1000 runs a 45-60 s cycle in 45-60 ms")
     parser.add_argument("--queue", type=int, default=2, help="jobs the device accepts ahead (default 2)")
@@ -97,10 +98,15 @@ def settings_from_args(args: argparse.Namespace, config) -> SimulatorSettings:
         if not sep or not count.isdigit():
             raise InvalidField("--blanks", "must be SERIAL+COUNT, e.g. E10000001+500", item)
         blanks.extend(serial_range(first, int(count)))
+    cycle = args.cycle
+    if cycle is None:
+        # A configured machine keeps its nameplate rate on average.
+        cycle = (45.0, 60.0) if machine is None else (0.9 * 3600 / machine.rated_per_hour,
+                                                       1.1 * 3600 / machine.rated_per_hour)
     spec = MachineSpec(
         device_id=args.id,
         pool=pool,
-        cycle_s=args.cycle,
+        cycle_s=cycle,
         queue_limit=args.queue,
         faults=FaultModel(**{_FAULT_KEYS[k]: v for k, v in faults.items()}, offline_s=args.offline_s,
                           auto_clear_s=args.auto_clear_s),

@@ -64,3 +64,19 @@ def test_an_unreadable_photo_is_named(tmp_path, capsys):
     (tmp_path / "two.jsonl").write_text('{"a": 1}\n{"b": 2}\n', encoding="utf-8")
     assert main(["render", str(tmp_path / "two.jsonl"), "--out", str(tmp_path / "p.png")]) == 2
     assert "record: must be one JSON object" in capsys.readouterr().err
+
+
+def test_device_sim_settings_follow_the_configured_machine(config):
+    from factory.cli import build_parser
+    from factory.commands.device_sim import settings_from_args
+
+    args = build_parser().parse_args(["device-sim", "--id", "C03", "--blanks", "C10000001+5", "--fault", "jam=0.1",
+                                      "--defect", "smudge=0.2", "--auto-clear-s", "60"])
+    settings = settings_from_args(args, config)
+    assert settings.spec.pool == "card"  # C03 is a card machine rated 90 an hour: a 40 s cycle on average
+    assert settings.spec.cycle_s == pytest.approx((36.0, 44.0))
+    assert settings.initial_blanks == ("C10000001", "C10000002", "C10000003", "C10000004", "C10000005")
+    assert settings.spec.faults.jam_rate == 0.1 and settings.spec.faults.auto_clear_s == 60
+    assert dict(settings.spec.defect_rates) == {"smudge": 0.2}
+    unknown = settings_from_args(build_parser().parse_args(["device-sim", "--id", "P01"]), config)
+    assert (unknown.spec.pool, unknown.spec.cycle_s) == ("booklet", (45.0, 60.0))
