@@ -9,11 +9,18 @@ alphabet rendered in the same font at the same scale.
 - ``build_mrz_templates`` turns a glyph atlas (``factory.devices.render.render_mrz_glyphs``,
   or a captured calibration card) into zero-mean, unit-norm templates with
   small shifts baked in.
-- ``read_mrz`` registers each zone (line rows from the row profile, column
-  phase from the Fourier phase of the column profile at the pitch frequency),
-  cuts every cell of the batch, and scores them all as ONE matrix product
-  ``cells @ templates.T``. It returns the best character per cell and the
-  margin between the best and the second-best character as its confidence.
+- ``read_mrz`` registers the zones of a batch together: each line's rows
+  from its baseline, found per column segment and fitted with one common skew
+  (no image is rotated); the column phase from the Fourier phase of the column
+  profile at the pitch frequency. It cuts every cell of the batch in one
+  gather and scores them all as ONE matrix product ``cells @ templates.T``
+  with the unshifted glyphs; only cells without a clear winner are scored
+  again against the shifted ones. It returns the best character per cell and
+  the margin between the best and the second-best character as its confidence.
+
+Measured (``benchmarks/bench_mrz_reader.py``, 2 shared cores): clean renders
+and simulated captures (0.5 degree skew, 5 px off, blur, noise) read exactly;
+about 2,600 TD3 and 5,000 one-line permit documents a second on one core.
 
 Pure: numpy and OpenCV over arrays; no files, no clock.
 """
@@ -152,11 +159,10 @@ def build_mrz_templates(
     inked_rows = np.flatnonzero(alnum.max(axis=(0, 2)) > 64)
     band_px = int(inked_rows[-1] - inked_rows[0] + 1) + 4
     band_top = max(0, (band_px - glyphs.shape[1]) // 2 + 1)
-    search = 8
+    search = 8  # any search range calibrates the same: offsets are taken from its middle
     profile = np.zeros((1, band_px + 2 * search + glyphs.shape[1], 1))
     start = search + band_top
-    blurred_rows = alnum.astype(np.float64).sum(axis=(0, 2))
-    profile[0, start:start + glyphs.shape[1], 0] = blurred_rows
+    profile[0, start:start + glyphs.shape[1], 0] = alnum.astype(np.float64).sum(axis=(0, 2))
     first, last, _ = _plateau(profile, band_px, 2 * search + 1)
     plateau_first, plateau_width = int(first[0, 0]) - search, int(last[0, 0] - first[0, 0])
     return MrzTemplates(
@@ -386,7 +392,6 @@ def read_mrz(
     cell_h, cell_w = templates.cell_shape
     ds = templates.downsample
     d = (cell_h // ds) * (cell_w // ds)
-    half = int(round(g.cap_height_px / 2))
     # Only the reading window (the lines plus the search margin) is looked at.
     margin = search_px + cell_h
     wy0, wy1 = min(g.line_top_y) - margin, max(g.line_top_y) + cell_h + margin

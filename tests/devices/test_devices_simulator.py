@@ -17,12 +17,11 @@ from collections import deque
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
 from factory.devices.client import SimulatorClient
 from factory.devices.driver import MachineState, PrintJob
-from factory.devices.machine import FaultModel, MachineSpec
+from factory.devices.machine import MachineSpec
 from factory.devices.render import build_render_kit
 from factory.devices.simulator import SimulatorSettings, serial_range
 from factory.mrz import encode_record
