@@ -10,7 +10,7 @@ from factory.ledger import Ledger, prepare_intake, shift_clock
 from factory.samples import generate_applications
 from factory.scheduler import build_calendar
 
-NOW = dt.datetime(2026, 2, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp()
+from ledger_helpers import NOW
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +38,3 @@ def queued(ledger, records, config, calendar):
     result = ledger.add_applications(admissions, station="intake", now=NOW)
     return list(result.added)
 
-
-def serial_for(doc_type: str, config, n: int) -> str:
-    return f"{config.documents[doc_type].serial_prefix}{n:08d}"

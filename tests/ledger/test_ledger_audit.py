@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import NOW, serial_for
+from ledger_helpers import NOW, serial_for
 from factory.cli import main
 from factory.ledger import Event, audit_ledger, audit_rows
 

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from conftest import NOW, serial_for
+from ledger_helpers import NOW, serial_for
 from factory.errors import IllegalTransition, InvalidField, LedgerError, StaleState
 from factory.ledger import Event, JobState, Ledger, Request, UnknownApplication, audit_ledger
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import assert_printed_once
+from pipeline_line import assert_printed_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

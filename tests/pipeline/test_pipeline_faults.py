@@ -18,7 +18,7 @@ import msgpack
 import pytest
 import zmq
 
-from conftest import assert_printed_once, wait_until
+from pipeline_line import assert_printed_once, wait_until
 from factory.devices.client import SimulatorClient
 from factory.pipeline.keys import load_client_keys, secure_client
 from factory.wire import Credit, Heartbeat, Hello, JobDone, QaVerdicts, encode

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import wait_until
+from pipeline_line import wait_until
 from factory.ledger import Ledger
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
