@@ -127,25 +127,59 @@ def _checker(hint: Any) -> Check:
     raise TypeError(f"no wire checker for {hint!r}")  # a schema mistake, found at import
 
 
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+_INT_MIN, _INT_MAX = -(2**63), 2**63
+
+
 def _structure(cls: type) -> Check:
+    """A checker for one dataclass, compiled to straight-line code (the receive loops' hot path).
+
+    Each field: fetch, default when absent (or ``is required``), the common
+    type tested inline; anything unusual goes to the generic checker of its
+    annotation, which names the field and the reason.
+    """
     hints = typing.get_type_hints(cls, vars(schema))
-    specs = []
-    for f in dataclasses.fields(cls):
-        required = f.default is _MISSING and f.default_factory is _MISSING
-        specs.append((f.name, _checker(hints[f.name]), required))
-
-    def check(value: Any, path: str) -> Any:
-        if type(value) is not dict:
-            raise WireError(path or "body", "must be a map", value)
-        kwargs = {}
-        for name, field_check, required in specs:
-            if name in value:
-                kwargs[name] = field_check(value[name], f"{path}.{name}" if path else name)
-            elif required:
-                raise WireError(f"{path}.{name}" if path else name, "is required")
-        return cls(**kwargs)
-
-    return check
+    namespace: dict[str, Any] = {"WireError": WireError, "_MISSING": _MISSING, "_join": _join, "cls": cls,
+                                 "_MAX_TEXT": MAX_TEXT, "_INT_MIN": _INT_MIN, "_INT_MAX": _INT_MAX,
+                                 "_isfinite": math.isfinite}
+    lines = ["def check(value, path):",
+             "    if type(value) is not dict:",
+             "        raise WireError(path or 'body', 'must be a map', value)",
+             "    get = value.get"]
+    names = []
+    for i, f in enumerate(dataclasses.fields(cls)):
+        hint = hints[f.name]
+        var = f"v{i}"
+        names.append(var)
+        namespace[f"check{i}"] = _checker(hint)
+        lines.append(f"    {var} = get({f.name!r}, _MISSING)")
+        lines.append(f"    if {var} is _MISSING:")
+        if f.default is not _MISSING:
+            namespace[f"default{i}"] = f.default
+            lines.append(f"        {var} = default{i}")
+        elif f.default_factory is not _MISSING:
+            namespace[f"factory{i}"] = f.default_factory
+            lines.append(f"        {var} = factory{i}()")
+        else:
+            lines.append(f"        raise WireError(_join(path, {f.name!r}), 'is required')")
+        slow = f"{var} = check{i}({var}, _join(path, {f.name!r}))"
+        if hint is str:
+            lines.append(f"    elif type({var}) is not str or len({var}) > _MAX_TEXT:")
+        elif hint is int:
+            lines.append(f"    elif type({var}) is not int or not _INT_MIN <= {var} < _INT_MAX:")
+        elif hint is bool:
+            lines.append(f"    elif type({var}) is not bool:")
+        elif hint is float:
+            lines.append(f"    elif type({var}) is not float or not _isfinite({var}):")
+        else:
+            lines.append("    else:")
+        lines.append(f"        {slow}")
+    lines.append(f"    return cls({', '.join(names)})")
+    exec("\n".join(lines), namespace)  # noqa: S102 (code built from our own dataclasses, at import)
+    return namespace["check"]
 
 
 _BODY_CHECKS: dict[str, Check] = {kind: _structure(cls) for kind, cls in KINDS.items()}
