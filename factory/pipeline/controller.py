@@ -33,6 +33,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from collections import Counter, deque
@@ -82,6 +83,8 @@ from factory.wire import (
 )
 
 __all__ = ["ControllerSettings", "Controller"]
+
+_INDEX = re.compile(r"\[\d+\]")
 
 _MODE_EVENTS = {"machine_paused": "paused", "machine_draining": "draining", "machine_resumed": "running"}
 """Station events (written by the panel) that set a machine's mode; only running machines get jobs."""
@@ -337,7 +340,8 @@ class Controller:
         try:
             frame = decode_frame(parts[1].bytes)
         except WireError as err:
-            self._drop(f"wire:{err.field}", err.reason)
+            # List indices out of the counter's key: a hostile sender must not grow it without bound.
+            self._drop(f"wire:{_INDEX.sub('[]', err.field)}", err.reason)
             return
         message = frame.message
         self.stats[f"in:{frame.kind}"] += 1

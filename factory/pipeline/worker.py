@@ -111,6 +111,7 @@ class PrinterWorker:
         self._blanks_left = -1
         self._queue_limit = 0
         self._after = 0
+        self._synced = False
         self._reachable = False
         self._unreachable_since: float | None = None
         self._next_device_check = 0.0
@@ -130,8 +131,10 @@ class PrinterWorker:
         except (DeviceError, WireError) as err:
             self._lost_device(err)
             return False
-        if first:
-            self._after = status.last_seq  # history before this start is read through the job log, not events
+        if first or not self._synced:
+            # History before this start is read through the job log (reconcile), not replayed as events.
+            self._after = max(self._after, status.last_seq)
+            self._synced = True
         self._device_state = status.state
         self._blanks_left = status.blanks_left
         self._queue_limit = status.queue_limit

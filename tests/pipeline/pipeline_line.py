@@ -81,9 +81,12 @@ class Line:
         return proc
 
     def start_device(self, machine: str, pool: str, *, blanks: int = 400, speed: float = 1000,
-                     extra: tuple[str, ...] = ()) -> str:
+                     extra: tuple[str, ...] = (), port: int = 0) -> str:
         args = ["device-sim", "--id", machine, "--pool", pool, "--state-dir", str(self.root / "devices"),
-                "--speed", str(speed), "--queue", "2"]
+                "--speed", str(speed), "--queue", "2", "--port", str(port)]
+        log = self.logs / f"device-{machine}.log"
+        if log.exists():
+            log.rename(log.with_suffix(f".{time.monotonic_ns()}.log"))  # a restart: read only the new log
         if blanks:
             for prefix in _PREFIXES[pool]:
                 first = self._blank_base[prefix]

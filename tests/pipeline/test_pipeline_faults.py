@@ -126,6 +126,31 @@ def test_a_device_jams_goes_offline_and_runs_out_of_blanks(line):
 
 
 @pytest.mark.slow
+def test_a_dead_device_sends_its_jobs_to_an_operator_and_its_log_settles_them(line):
+    line.keys_for(*MACHINES, "qa1", "intake")
+    line.start_controller()
+    for machine, pool in MACHINES.items():
+        line.start_device(machine, pool, speed=200)
+    line.start_worker("B01")
+    line.start_worker("C01", "--device-timeout", "3")
+    line.start_qa("qa1")
+    n = 40
+    assert line.intake(line.write_applications(n, seed=16)).returncode == 0
+    line.wait_for(lambda c: c.get("dispatched", 0) >= 8, 60, "the first documents")
+    port = int(line.devices["C01"].rsplit(":", 1)[1])
+    line.kill("device-C01")  # the machine dies with jobs on it: only its own log knows their fate
+    counts = line.wait_for(lambda c: c.get("needs_reconcile", 0) >= 1, 60, "C01's jobs to need an operator")
+    assert "unknown" in line.log("worker-C01") or counts["needs_reconcile"] >= 1
+    report = line.audit()
+    assert report.ok and any(f.check == "reconcile" for f in report.open_items)
+    # The machine comes back with its disk; a restarted worker reads its job log and settles every job.
+    line.start_device("C01", "card", speed=200, blanks=0, port=port)
+    line.kill("worker-C01")
+    line.start_worker("C01")
+    _finish(line, n, timeout_s=90)
+
+
+@pytest.mark.slow
 def test_a_worker_that_loses_its_connection_comes_back(line):
     _start_line(line, speed=300)
     n = 60
