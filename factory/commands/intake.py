@@ -81,9 +81,12 @@ def _line_number(where: str) -> int:
 
 
 def _through_pipeline(args: argparse.Namespace, rows: list) -> int:
-    from factory.errors import InvalidRecord
+    from factory.errors import InvalidField, InvalidRecord
 
     keys = load_client_keys(args.keys, args.name) if args.keys else None
+    # What is not even a JSON object is rejected here: the wire carries records as maps.
+    rows = [(where, value if isinstance(value, (dict, InvalidRecord)) else InvalidRecord(
+        [InvalidField("record", "must be a JSON object", type(value).__name__)], where=where)) for where, value in rows]
     local = [(where, value) for where, value in rows if isinstance(value, InvalidRecord)]
     sendable = [(where, value) for where, value in rows if not isinstance(value, InvalidRecord)]
     replies = send_intake(args.connect, [value for _, value in sendable], station=args.name, keys=keys,

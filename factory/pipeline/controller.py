@@ -416,12 +416,15 @@ class Controller:
                 self.stats["refused"] += 1
                 outbox.put(identity, Refused(reason=f"machine {hello.station!r} is not in configs/line.toml"))
                 return
-        old = self._peers.get(identity) or self._peers.get(self._stations.get(hello.station, b""))
+        old = self._peers.get(identity)
+        if old is None and hello.role != "intake":  # several intake clients may share one key; stations may not
+            old = self._peers.get(self._stations.get(hello.station, b""))
         if old is not None:
             self._forget(old, now, event="replaced")
         peer = _Peer(identity, hello.role, hello.station, hello.incarnation, now, pool=pool, connected_at=now)
         self._peers[identity] = peer
-        self._stations[hello.station] = identity
+        if hello.role != "intake":
+            self._stations[hello.station] = identity
         self._credits[identity] = 0
         outbox.put(identity, Welcome(controller=self.incarnation, heartbeat_s=self.settings.heartbeat_s,
                                      liveness=self.settings.liveness))

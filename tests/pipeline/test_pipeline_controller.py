@@ -262,3 +262,23 @@ def test_printed_documents_go_to_qa_bound_to_their_blank_and_are_dispatched(setu
         controller.step(0.05)
     assert setup.ledger.state_of(offer.job_id) == "dispatched"
     assert setup.ledger.query("SELECT passed, station FROM qa_results") == [(1, "qa1")]
+
+
+def test_intake_through_the_pipeline_stores_the_valid_rows_and_names_the_bad_ones(setup):
+    controller = setup.build()
+    first, second = setup.station(controller), setup.station(controller)
+    for client, name in ((first, "a"), (second, "b")):  # two clients may share the intake key
+        client.send(Hello(role="intake", station="intake", incarnation=name))
+        client.expect(Welcome)
+    bad = dict(setup.records[1], sex="Q", date_of_birth="1990-13-01")
+    first.send(IntakeRequest(request_id="r1", records=(setup.records[0], bad, {"application_id": 5})))
+    reply = first.expect(IntakeReply)
+    assert (reply.request_id, reply.added, reply.already_present) == ("r1", 1, 0)
+    rejected = {r["where"]: r for r in reply.rejected}
+    assert {e["field"] for e in rejected["record 2"]["errors"]} == {"sex", "date_of_birth"}
+    assert rejected["record 2"]["application_id"] == setup.records[1]["application_id"]
+    assert "application_id" in {e["field"] for e in rejected["record 3"]["errors"]}
+    second.send(IntakeRequest(request_id="r2", records=(setup.records[0],)))
+    again = second.expect(IntakeReply)
+    assert (again.added, again.already_present) == (0, 1)
+    assert setup.ledger.counts() == {"queued": 1}
