@@ -6,10 +6,14 @@ the earliest acceptance, then the queue row.
 
 ``pick_next`` is what the controller calls when a machine becomes free. A
 document is never interrupted, so priority acts at document boundaries: a
-green job waits at most the rest of the current print cycle. Green jobs go
-first whatever the plan says; after them, the machine takes the jobs the plan
-put on the current day (or earlier), in priority order, and only when those
-are done does it work ahead, in the same order.
+green job waits at most the rest of the current print cycle (plus the green
+jobs ahead of it in class order). Green jobs go first whatever the plan says,
+overdue ones too, the most overdue first; after them, the machine takes the
+jobs the plan put on the current day (or earlier), in priority order, and only
+when those are done does it work ahead, in the same order. The plan pins the
+same rule (``plan`` objective 0): green jobs, then same-day jobs due today or
+overdue, take the first slots of day 0, so following the plan prints those
+same-day jobs next, and a day's picks come in the plan's order of start time.
 """
 
 from __future__ import annotations

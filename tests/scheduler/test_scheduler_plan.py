@@ -1,4 +1,5 @@
-"""The plan: fewest late jobs (checked against OR-Tools), EDF, priority inside a day, even machines."""
+"""The plan: green and same-day jobs pinned first, then fewest late jobs (checked against OR-Tools), EDF,
+priority inside a day, even machines."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scheduler_reference import ortools_min_late
+from scheduler_reference import ortools_min_late, ortools_min_late_unpinned, pinned_tier
 
 from factory.scheduler.plan import plan_queue, pool_load
 from factory.scheduler.queue import queue_arrays
@@ -49,6 +50,25 @@ def check_plan_is_valid(plan, queue, capacity, machine_pool, rated):
     assert (plan.late == ~on_time & (planned | (queue.deadline_day < capacity.shape[0]))).all()
     assert (plan.days_late[~plan.late] == 0).all() and (plan.days_late[plan.late] >= 1).all()
     assert plan.late_count == plan.late.sum() and len(plan.day) == n
+    check_pinned_first(plan, queue)
+
+
+def check_pinned_first(plan, queue, green_rank=0, same_day_rank=1):
+    """Objective 0: in print order, each pool runs green, then same day due by day 0, then the rest."""
+    tier = pinned_tier(queue.deadline_day, queue.priority, green_rank=green_rank, same_day_rank=same_day_rank)
+    for p in range(len(queue.pools)):
+        rows = np.flatnonzero((queue.pool == p) & (plan.day >= 0))
+        rows = rows[np.lexsort((plan.machine[rows], plan.start_s[rows], plan.day[rows]))]  # print order
+        assert (np.diff(tier[rows]) >= 0).all()
+        for t in (0, 1):
+            pinned = rows[tier[rows] == t]
+            # Earliest deadline first; deadlines past the horizon count as one.
+            deadline = np.minimum(queue.deadline_day[pinned], len(plan.planned[p]))
+            key = list(zip(deadline, queue.accepted_s[pinned]))
+            assert key == sorted(key)
+            # A pinned job is unplanned only when the pinned jobs before it fill the pool's horizon.
+            if ((queue.pool == p) & (tier == t) & (plan.day < 0)).any():
+                assert (tier[rows] <= t).all()
 
 
 def test_fewest_late_matches_ortools_on_random_instances():
@@ -56,10 +76,37 @@ def test_fewest_late_matches_ortools_on_random_instances():
     for _ in range(300):
         queue, capacity, machine_pool, rated = random_instance(rng)
         plan = plan_queue(queue, capacity, machine_pool, rated)
-        reference = ortools_min_late(queue.deadline_day, queue.pool, pool_capacity(capacity, machine_pool))
+        caps = pool_capacity(capacity, machine_pool)
+        reference = ortools_min_late(queue.deadline_day, queue.priority, queue.pool, caps)
         assert plan.late_count == reference
         assert plan.load.min_late.sum() == reference
+        # Pinning costs late jobs only against the plain fewest-late optimum, never gains any.
+        assert plan.late_count >= ortools_min_late_unpinned(queue.deadline_day, queue.pool, caps)
         check_plan_is_valid(plan, queue, capacity, machine_pool, rated)
+
+
+def test_green_only_pinning_matches_ortools_on_random_instances():
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        queue, capacity, machine_pool, rated = random_instance(rng)
+        plan = plan_queue(queue, capacity, machine_pool, rated, same_day_rank=None)
+        caps = pool_capacity(capacity, machine_pool)
+        assert plan.late_count == ortools_min_late(queue.deadline_day, queue.priority, queue.pool, caps, same_day_rank=None)
+        check_pinned_first(plan, queue, same_day_rank=None)
+
+
+def test_another_green_rank_matches_ortools_on_random_instances():
+    # Green ranked 2 and same day 3 (a configuration could order its classes so): they are pinned, not 0 and 1.
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        queue, capacity, machine_pool, rated = random_instance(rng)
+        plan = plan_queue(queue, capacity, machine_pool, rated, green_rank=2, same_day_rank=3)
+        caps = pool_capacity(capacity, machine_pool)
+        assert plan.late_count == ortools_min_late(
+            queue.deadline_day, queue.priority, queue.pool, caps, green_rank=2, same_day_rank=3
+        )
+        assert plan.load.min_late.sum() == plan.late_count
+        check_pinned_first(plan, queue, green_rank=2, same_day_rank=3)
 
 
 @st.composite
@@ -80,7 +127,9 @@ def instances(draw):
 def test_property_fewest_late_and_valid(instance):
     queue, capacity, machine_pool, rated = instance
     plan = plan_queue(queue, capacity, machine_pool, rated)
-    assert plan.late_count == ortools_min_late(queue.deadline_day, queue.pool, pool_capacity(capacity, machine_pool))
+    caps = pool_capacity(capacity, machine_pool)
+    assert plan.late_count == ortools_min_late(queue.deadline_day, queue.priority, queue.pool, caps)
+    assert plan.late_count == plan.load.min_late.sum()
     check_plan_is_valid(plan, queue, capacity, machine_pool, rated)
 
 
@@ -228,3 +277,86 @@ def test_queue_arrays_validate_shapes_and_ranges():
         queue_arrays([[0]], [0], [0])
     with pytest.raises(ValueError, match="integers"):
         queue_arrays([0.5], [0], [0])
+
+
+def saturated_booklet_peak():
+    """The reviewer's peak: booklets saturated by on-time normal work, 21 overdue green booklets, some same day."""
+    per_day, days = 4 * 50, 3
+    normal_due = np.repeat(np.arange(days), per_day)  # exactly fills every day: all on time by themselves
+    n_normal = len(normal_due)
+    deadline = np.concatenate([normal_due, np.full(21, -1), [-2, -1, 0]])
+    priority = np.concatenate([np.full(n_normal, 3), np.full(21, 0), np.full(3, 1)])
+    # The green and same-day jobs were accepted after every normal one.
+    queue = queue_arrays(deadline, priority, np.zeros(len(deadline), int), np.arange(len(deadline)))
+    capacity = np.full((days, 4), 50)
+    return queue, capacity, np.zeros(4, int), np.full(4, 130.0)
+
+
+def print_order(plan, rows):
+    return rows[np.lexsort((plan.machine[rows], plan.start_s[rows], plan.day[rows]))]
+
+
+def test_overdue_green_jobs_print_first_in_a_saturated_peak():
+    queue, capacity, machine_pool, rated = saturated_booklet_peak()
+    green = np.flatnonzero(queue.priority == 0)
+    same_day = np.flatnonzero(queue.priority == 1)
+    normal = np.flatnonzero(queue.priority == 3)
+    # The plain fewest-late objective leaves the 23 overdue jobs behind the on-time work (and one more late).
+    caps = pool_capacity(capacity, np.array([0, 0, 0, 0]))
+    assert ortools_min_late_unpinned(queue.deadline_day, queue.pool, caps) == 23 + 1
+    plan = plan_queue(queue, capacity, machine_pool, rated)
+    # Every green job prints on day 0 in the pool's first 21 slots (lowest start times), ahead of every other job.
+    assert (plan.day[green] == 0).all()
+    order = print_order(plan, np.flatnonzero(plan.day >= 0))
+    assert set(order[:21].tolist()) == set(green.tolist())
+    assert plan.start_s[green].max() <= plan.start_s[normal[plan.day[normal] == 0]].min()
+    assert plan.start_s[green].max() < 3600 / 130 * 6  # 21 documents on 4 machines: slots 0..5
+    # Then the same-day jobs, the most overdue first, then normal work.
+    assert order[21:24].tolist() == [same_day[0], same_day[1], same_day[2]]
+    assert (plan.day[same_day] == 0).all()
+    # They take 24 slots of day 0 that the normal jobs due today needed: the last 24 accepted of those give way.
+    assert plan.late_count == 23 + 24 == ortools_min_late(queue.deadline_day, queue.priority, queue.pool, caps)
+    late_normal = normal[plan.late[normal]]
+    assert late_normal.tolist() == normal[176:200].tolist()
+    assert (plan.unplanned[late_normal]).all()
+    check_plan_is_valid(plan, queue, capacity, machine_pool, rated)
+
+
+def test_green_only_pinning_leaves_overdue_same_day_jobs_to_the_fewest_late_plan():
+    queue, capacity, machine_pool, rated = saturated_booklet_peak()
+    plan = plan_queue(queue, capacity, machine_pool, rated, same_day_rank=None)
+    green = np.flatnonzero(queue.priority == 0)
+    same_day = np.flatnonzero(queue.priority == 1)
+    assert (plan.day[green] == 0).all() and plan.slot[green].max() <= 5
+    # The overdue same-day jobs are late either way, so they wait behind the on-time work; the one due today
+    # still beats normal jobs due today (the least urgent job due by a day is the one given up).
+    assert (plan.unplanned[same_day[:2]]).all() and plan.day[same_day[2]] == 0
+    assert plan.late_count == 21 + 2 + 22
+
+
+def test_a_green_job_is_pinned_whatever_its_deadline():
+    # Day 0 holds two documents, both needed by normal jobs due today; the green job is due on day 2.
+    queue = queue_arrays([0, 0, 2], [3, 3, 0], [0, 0, 0], [0, 1, 2])
+    plan = plan_queue(queue, np.ones((3, 2), int) * np.array([2, 0]), np.array([0, 1]), np.array([60.0, 60.0]))
+    assert plan.day[2] == 0 and plan.slot[2] == 0
+    assert list(plan.late) == [False, True, False] and plan.day[1] == 1
+
+
+def test_greens_spill_into_day_one_ahead_of_everything_there():
+    # Day 0 is full of green jobs: the rest of them take day 1's first slots.
+    queue = queue_arrays([1, 1, 0, 0, 0, -1], [3, 2, 0, 0, 0, 0], [0] * 6, [0, 1, 2, 3, 4, 5])
+    plan = plan_queue(queue, np.full((3, 1), 3), np.array([0]), np.array([60.0]))
+    # The overdue green first, then by acceptance; on day 1 the last green, then urgent, then normal.
+    assert plan.day.tolist() == [1, 1, 0, 0, 1, 0]
+    assert plan.slot.tolist() == [2, 1, 1, 2, 0, 0]
+    assert plan.load.min_late[0] == plan.late_count == 2  # the overdue green and the last green due today
+    assert plan.load.first_break_day[0] == 0
+
+
+def test_pool_load_counts_the_pinned_jobs():
+    queue, capacity, machine_pool, _ = saturated_booklet_peak()
+    load = pool_load(queue, capacity, machine_pool)
+    assert load.pinned.tolist() == [24, 0] and load.overdue[0] == 23
+    assert load.min_late[0] == 47 and load.first_break_day[0] == 0  # normal jobs due today can no longer make it
+    assert pool_load(queue, capacity, machine_pool, same_day_rank=None).min_late[0] == 45
+    assert load.first_break_day[1] == -1 and load.min_late[1] == 0
