@@ -89,6 +89,9 @@ def build_world(config: Config, root: Path, *, count: int = 40, printed: int = 4
     now = clock()
     if backlog:
         old = generate_applications(backlog, seed + 1, config, day=backlog_day, image_dir=str(root), id_prefix="P")
+        # Last week's green-channel and same-day applications were produced at once
+        # (the plan pins them first); what still waits is normal and urgent work.
+        old = [s for s in old if s.record["service_class"] not in ("green", "same_day")]
         queued, refused = prepare_intake([(f"backlog {i}", s.record) for i, s in enumerate(old, 1)], config, cal)
         assert not refused
         ledger.add_applications(queued, station="intake", now=now - 86400)
