@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import time
 from collections import Counter, defaultdict
@@ -220,7 +221,10 @@ def _pool(workers: int, config_dir: Path | None, signatures: bool):
     if workers <= 1:
         _init_worker(str(config_dir) if config_dir else None, signatures)
         return None
-    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+    # Spawned, not forked: a fork of a process whose BLAS and OpenCV thread pools already ran can
+    # deadlock. The workers start with one BLAS thread each (see evaluate_printed).
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker,
                                initargs=(str(config_dir) if config_dir else None, signatures))
 
 
@@ -230,6 +234,12 @@ def evaluate_printed(count: int, seed: int, *, defect_rate: float = 0.5, batch: 
     """Print ``count`` pages with defects, check them, and tally the results (see the module docstring)."""
     tasks = [(seed, start, min(batch, count - start), defect_rate, day) for start in range(0, count, batch)]
     began = time.perf_counter()
+    # One BLAS thread per worker process: the pool already fills the cores, and OpenBLAS's own threads
+    # would only spin against each other. The pool starts its workers with its first tasks, so the
+    # variable stays set until the evaluation is over.
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    if workers > 1:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
     pool = _pool(workers, config_dir, signatures > 0)
     try:
         chunks = list(pool.map(_printed_chunk, tasks)) if pool else [_printed_chunk(t) for t in tasks]
@@ -237,6 +247,11 @@ def evaluate_printed(count: int, seed: int, *, defect_rate: float = 0.5, batch: 
     finally:
         if pool:
             pool.shutdown()
+        if workers > 1:
+            if saved is None:
+                os.environ.pop("OPENBLAS_NUM_THREADS", None)
+            else:
+                os.environ["OPENBLAS_NUM_THREADS"] = saved
     total, caught, own = Counter(), Counter(), Counter()
     by_check: dict[str, Counter] = defaultdict(Counter)
     clean_flags: Counter = Counter()

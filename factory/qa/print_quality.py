@@ -61,7 +61,8 @@ def plane_shifts(regions: np.ndarray, *, blur_sigma: float = 1.0) -> np.ndarray:
     Returns
     -------
     np.ndarray
-        ``(n,) float64``: the largest ``|d|`` over the pairs (B, G), (R, G), (B, R).
+        ``(n,) float64``: the largest ``|d|`` over the pairs (B, G), (R, G), (B, R),
+        from one gradient step of B and R against G.
     """
     n = regions.shape[0]
     planes = regions.astype(np.float32).transpose(0, 3, 1, 2)  # (n, 3, h, w)
@@ -70,23 +71,24 @@ def plane_shifts(regions: np.ndarray, *, blur_sigma: float = 1.0) -> np.ndarray:
         flat = np.stack([cv2.GaussianBlur(p, (0, 0), blur_sigma) for p in flat])
         planes = flat.reshape(planes.shape)
     planes = _normalised(planes)
-    largest = np.zeros(n)
-    for a, b in ((0, 1), (2, 1), (0, 2)):
-        first, second = planes[:, a], planes[:, b]
-        mean = 0.5 * (first + second)
-        gy, gx = np.gradient(mean, axis=(1, 2))
-        error = second - first
-        sxx = (gx * gx).sum(axis=(1, 2))
-        syy = (gy * gy).sum(axis=(1, 2))
-        sxy = (gx * gy).sum(axis=(1, 2))
+    reference = planes[:, 1]
+    gy, gx = np.gradient(reference, axis=(1, 2))
+    sxx = (gx * gx).sum(axis=(1, 2))
+    syy = (gy * gy).sum(axis=(1, 2))
+    sxy = (gx * gy).sum(axis=(1, 2))
+    det = sxx * syy - sxy * sxy
+    usable = np.abs(det) > 1e-9
+    safe = np.where(usable, det, 1.0)
+    shifts = []
+    for other in (0, 2):
+        error = planes[:, other] - reference
         bx = -(gx * error).sum(axis=(1, 2))
         by = -(gy * error).sum(axis=(1, 2))
-        det = sxx * syy - sxy * sxy
-        safe = np.where(np.abs(det) > 1e-9, det, 1.0)
-        dx = (syy * bx - sxy * by) / safe
-        dy = (sxx * by - sxy * bx) / safe
-        largest = np.maximum(largest, np.where(np.abs(det) > 1e-9, np.hypot(dx, dy), 0.0))
-    return largest
+        dx = np.where(usable, (syy * bx - sxy * by) / safe, 0.0)
+        dy = np.where(usable, (sxx * by - sxy * bx) / safe, 0.0)
+        shifts.append((dx, dy))
+    (bx_, by_), (rx, ry) = shifts
+    return np.max(np.stack([np.hypot(bx_, by_), np.hypot(rx, ry), np.hypot(bx_ - rx, by_ - ry)]), axis=0)
 
 
 def smudge_depth(relative: np.ndarray, *, sigma: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
@@ -109,15 +111,16 @@ def smudge_depth(relative: np.ndarray, *, sigma: float = 2.0) -> tuple[np.ndarra
     depth = np.zeros(n)
     where = np.zeros((n, 2), np.int64)
     for i in range(n):
-        blurred = cv2.GaussianBlur(relative[i], (0, 0), sigma)
+        # Blobs are 12 px across or more: halve once more and blur half as much.
+        blurred = cv2.GaussianBlur(halve(relative[i]), (0, 0), sigma / 2)
         k = int(np.argmin(blurred))
         depth[i] = -float(blurred.flat[k])
-        where[i] = np.unravel_index(k, blurred.shape)
+        where[i] = np.array(np.unravel_index(k, blurred.shape)) * 2
     return depth, where
 
 
-def dropout_length(residual: np.ndarray, *, tolerance: float, extent: int) -> tuple[np.ndarray, np.ndarray]:
-    """Straight streaks along a column or a row: a line of the print head out.
+def dropout_length(difference: np.ndarray, *, tolerance: float, extent: int) -> tuple[np.ndarray, np.ndarray]:
+    """Straight streaks along the feed direction (page columns): a line of the print head out.
 
     A streak crosses strokes, tints, images and paper alike and leaves bare
     paper along its line: every pixel there differs from what was expected,
@@ -130,46 +133,37 @@ def dropout_length(residual: np.ndarray, *, tolerance: float, extent: int) -> tu
 
     Parameters
     ----------
-    residual : np.ndarray
-        ``(n, h, w) float32`` printed minus expected grey levels.
+    difference : np.ndarray
+        ``(n, h, w) float32`` absolute difference of printed and expected grey levels.
     tolerance : float
         Grey levels a pixel may differ from expected and still count as clean.
     extent : int
-        Least distance (pixels) between the first and the last light pixel of a
-        two-pixel-wide line for it to count as a streak.
+        Least distance (pixels) between the first and the last differing pixel
+        of a two-pixel-wide column for it to count as a streak.
 
     Returns
     -------
     (np.ndarray, np.ndarray)
         ``(n,)`` the summed excess difference (grey levels) of the worst streak
-        line and ``(n, 2)`` (row, column) of its middle.
+        column and ``(n, 2)`` (row, column) of its middle.
     """
-    excess = np.abs(residual) - tolerance
-    np.maximum(excess, 0.0, out=excess)
+    n, h, _ = difference.shape
+    excess = np.maximum(difference - tolerance, 0.0)
     light = excess > 0
-    n = light.shape[0]
-    found = np.zeros(n)
-    where = np.zeros((n, 2), np.int64)
-    for axis in (1, 2):  # columns (summed over rows), then rows (summed over columns)
-        sums = excess.sum(axis=axis)  # (n, length)
-        sums = sums[:, :-1] + sums[:, 1:]  # two-pixel-wide lines
-        length = light.shape[axis]
-        present = light.any(axis=axis)
-        first = np.where(present, light.argmax(axis=axis), length)
-        last = np.where(present, length - 1 - np.flip(light, axis=axis).argmax(axis=axis), -1)
-        present = present[:, :-1] | present[:, 1:]
-        first = np.minimum(first[:, :-1], first[:, 1:])
-        last = np.maximum(last[:, :-1], last[:, 1:])
-        spread = np.where(present, last - first, 0)
-        score = np.where(spread >= extent, sums, 0.0)
-        best = score.argmax(axis=1)
-        value = score[np.arange(n), best]
-        better = value > found
-        found = np.where(better, value, found)
-        middle = (first[np.arange(n), best] + last[np.arange(n), best]) // 2
-        point = np.stack([middle, best], axis=1) if axis == 1 else np.stack([best, middle], axis=1)
-        where = np.where(better[:, None], point, where)
-    return found, where
+    sums = excess.sum(axis=1)  # (n, w)
+    sums = sums[:, :-1] + sums[:, 1:]  # two-pixel-wide columns
+    present = light.any(axis=1)
+    first = np.where(present, light.argmax(axis=1), h)
+    last = np.where(present, h - 1 - light[:, ::-1].argmax(axis=1), -1)
+    first = np.minimum(first[:, :-1], first[:, 1:])
+    last = np.maximum(last[:, :-1], last[:, 1:])
+    spread = np.where(present[:, :-1] | present[:, 1:], last - first, 0)
+    score = np.where(spread >= extent, sums, 0.0)
+    best = score.argmax(axis=1)
+    rows = np.arange(n)
+    found = score[rows, best]
+    where = np.stack([(first[rows, best] + last[rows, best]) // 2, best], axis=1)
+    return found, np.where(found[:, None] > 0, where, 0)
 
 
 def banding_amplitude(relative: np.ndarray, flat: np.ndarray, *, periods: tuple[float, float] = (4.0, 40.0)) -> np.ndarray:

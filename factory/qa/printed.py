@@ -392,15 +392,16 @@ def _check_group(records, pages, photos, signatures, lq: _LayoutQa, kit: QaKit,
     checks: list[Check] = []
 
     # MRZ read-back (full resolution zone, one matrix product for the group).
+    greys = [cv2.cvtColor(p, cv2.COLOR_BGR2GRAY) for p in pages]
     comparison = None
     if lq.templates is not None:
-        comparison = compare_mrz(records, pages, layout, lq.templates, second_opinion=second_opinion,
+        comparison = compare_mrz(records, greys, layout, lq.templates, second_opinion=second_opinion,
                                  min_confidence=t.mrz_min_confidence)
     checks.extend(mrz_checks(records, comparison, min_confidence=t.mrz_min_confidence))
     checks.append(validity_check(records, kit.documents))
 
     # Half-resolution printed and expected pages.
-    printed = np.stack([halve(cv2.cvtColor(p, cv2.COLOR_BGR2GRAY)) for p in pages]).astype(np.float32)
+    printed = np.stack([halve(g) for g in greys]).astype(np.float32)
     lines = expected_mrz(records) if layout.mrz is not None else [() for _ in records]
     expected = _expected_group(records, photos, signatures, lines, lq, kit)
     residual = printed - expected.grey
@@ -466,7 +467,8 @@ def _check_group(records, pages, photos, signatures, lq: _LayoutQa, kit: QaKit,
                              zone="page", zones=smudge_zones,
                              details=[f"print_smudge: {d:.0%} darker than expected at ({2 * c}, {2 * r}) px in {z}"
                                       for d, (r, c), z in zip(depth, where, smudge_zones)]))
-    streak, where = dropout_length(residual, tolerance=t.dropout_tolerance, extent=t.dropout_extent)
+    absolute = np.abs(residual)
+    streak, where = dropout_length(absolute, tolerance=t.dropout_tolerance, extent=t.dropout_extent)
     dropout_zones = [_zone_at(lq, int(r), int(c)) for r, c in where]
     checks.append(make_check("print_dropout", streak, threshold=t.dropout, rule=f"<= {t.dropout}",
                              zone="page", zones=dropout_zones,
@@ -497,7 +499,7 @@ def _check_group(records, pages, photos, signatures, lq: _LayoutQa, kit: QaKit,
                              rule=f">= {t.missing_ink_ratio}", zone="page", zones=worst_zone,
                              details=[f"print_missing_field: {z} carries {r:.0%} of its expected ink"
                                       for r, z in zip(worst, worst_zone)]))
-    deviation = np.abs(residual).reshape(n, -1)
+    deviation = absolute.reshape(n, -1)
     worst_at = deviation.argmax(axis=1)
     largest = deviation[np.arange(n), worst_at]
     rows, columns = np.divmod(worst_at, residual.shape[2])

@@ -199,6 +199,9 @@ def merge_verdicts(parts: Iterable[tuple[np.ndarray, BatchVerdict]], n: int) -> 
     if not parts:
         return BatchVerdict(checks=(), n=n)
     names = parts[0][1].names
+    for _, verdict in parts:
+        if verdict.names != names:
+            raise InvalidField("verdicts", "parts hold different checks", verdict.names)
     merged = []
     for k, name in enumerate(names):
         ok = np.ones(n, bool)
@@ -207,8 +210,6 @@ def merge_verdicts(parts: Iterable[tuple[np.ndarray, BatchVerdict]], n: int) -> 
         zones = [""] * n
         first = parts[0][1].checks[k]
         for indices, verdict in parts:
-            if verdict.names != names:
-                raise InvalidField("verdicts", "parts hold different checks", verdict.names)
             check = verdict.checks[k]
             ok[indices] = check.ok
             value[indices] = check.value

@@ -1,0 +1,212 @@
+"""Benchmarks of factory.qa: the after-printing chain and the MRZ read-back.
+
+- ``test_after_printing_chain``: ``check_printed`` over a batch of 64 pages
+  (every document type, half of them with a simulated print defect) in one
+  process, in a steady state (the text memo warmed by another batch).
+- ``test_after_printing_chain_two_processes``: the same in two worker
+  processes, one batch each, as two QA workers run on this 2-core machine;
+  goal: >= 100 documents/s (a 30,000-document peak day in 5 minutes).
+- ``test_mrz_readback``: cutting the MRZ zones and reading them (one matrix
+  product per batch) for 1,000 passports; goal: >= 2,000 documents/s. And the
+  same followed by parsing with ``factory.mrz`` and the comparison with the
+  records (``compare_mrz`` + ``mrz_checks``).
+- ``test_qa_eval_2000`` (slow): ``factory qa-eval --count 2000`` with 300
+  look-alike signatures; goals of issue 7 on caught defects, clean pages
+  flagged and signatures.
+
+``make bench`` runs them with ``--benchmark-enable``; under the default
+``--benchmark-disable`` each runs once, as a plain test, and the goals are not
+asserted (timings then mean nothing on a shared machine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+from factory.config import load_config
+from factory.devices.defects import DEFECT_KINDS, Neighbour, print_page
+from factory.devices.render import build_render_kit, page_content
+from factory.mrz import encode_record
+from factory.qa.faces import FaceDetector
+from factory.qa.mrz_readback import compare_mrz, mrz_checks
+from factory.qa.mrz_reader import mrz_zones, read_mrz
+from factory.qa.printed import build_qa_kit, check_printed
+from factory.records import bind_document, parse_application
+from factory.samples import SignatureWriter, generate_applications
+from factory.samples.generate import draw_images
+
+BATCH = 64
+CHAIN_GOAL_DOCS_S = 100.0
+MRZ_GOAL_DOCS_S = 2000.0
+MRZ_DOCS = 1000
+
+
+def _batch(config, render_kit, seed: int, count: int = BATCH, doc_types: tuple[str, ...] | None = None,
+           defect_rate: float = 0.5):
+    """``count`` applicants printed by the simulated printer's defect model (half with one defect)."""
+    writer, detector = SignatureWriter(), FaceDetector()
+    pool = generate_applications(count * (3 if doc_types else 1), seed, config, day=dt.date(2026, 2, 24),
+                                 signature_error_rate=0.0)
+    records, photos, signatures, pages = [], [], [], []
+    for index, sample in enumerate(pool):
+        if doc_types and sample.record["doc_type"] not in doc_types:
+            continue
+        record = parse_application(sample.record, config)
+        prefix = config.documents[record.doc_type].serial_prefix
+        record = bind_document(record, f"{prefix}{(seed * 7919 + index * 104729) % 10**8:08d}",
+                               dt.date(2026, 3, 2), config)
+        photo, signature = draw_images(sample, writer, detector)
+        rng = np.random.default_rng((seed, index))
+        kinds = [DEFECT_KINDS[int(rng.integers(len(DEFECT_KINDS)))]] if rng.random() < defect_rate else []
+        neighbours = [Neighbour(records[k].application_id, photos[k], signatures[k])
+                      for k in range(max(0, len(records) - 4), len(records))]
+        page, _ = print_page(page_content(record, photo, signature, encode_record(record)), kinds, render_kit, rng,
+                             neighbours=neighbours)
+        records.append(record)
+        photos.append(photo)
+        signatures.append(signature)
+        pages.append(page)
+        if len(records) == count:
+            break
+    return records, pages, photos, signatures
+
+
+@pytest.fixture(scope="module")
+def setting():
+    config = load_config()
+    render_kit = build_render_kit(config.documents)
+    return config, render_kit, build_qa_kit(render_kit, config.documents)
+
+
+@pytest.mark.benchmark(group="qa")
+def test_after_printing_chain(benchmark, setting):
+    config, render_kit, kit = setting
+    warm = _batch(config, render_kit, seed=1)
+    batch = _batch(config, render_kit, seed=2)
+    check_printed(*warm, kit)
+    verdict = benchmark.pedantic(check_printed, args=(*batch, kit), rounds=5, iterations=1)
+    assert verdict.n == BATCH and verdict.flagged.any()
+    if not benchmark.disabled:
+        docs_per_s = BATCH / benchmark.stats.stats.mean
+        benchmark.extra_info["docs_per_s_one_process"] = round(docs_per_s, 1)
+        # Two QA workers share the machine: one process must do at least half of the goal.
+        assert docs_per_s >= CHAIN_GOAL_DOCS_S / 2
+
+
+_worker: dict = {}
+
+
+def _init_worker(seed: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+    config = load_config()
+    render_kit = build_render_kit(config.documents)
+    kit = build_qa_kit(render_kit, config.documents)
+    batch = _batch(config, render_kit, seed=seed + os.getpid() % 1000)
+    check_printed(*batch, kit)  # warm the text memo
+    _worker.update(kit=kit, batch=_batch(config, render_kit, seed=seed + 7 + os.getpid() % 1000))
+
+
+def _check_batch(_: int) -> int:
+    verdict = check_printed(*_worker["batch"], _worker["kit"])
+    return verdict.n
+
+
+@pytest.mark.benchmark(group="qa")
+def test_after_printing_chain_two_processes(benchmark):
+    # Spawned, not forked: a fork of a process whose BLAS and OpenCV thread pools already ran can deadlock.
+    # One BLAS thread per worker: two workers on two cores, OpenBLAS's own threads would only spin. The
+    # pool starts its workers on the first tasks, so the variable stays set until they have started.
+    context = multiprocessing.get_context("spawn")
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        with ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=_init_worker,
+                                 initargs=(30,)) as pool:
+            assert sum(pool.map(_check_batch, range(2))) == 2 * BATCH  # start both workers
+            checked = benchmark.pedantic(lambda: sum(pool.map(_check_batch, range(2))), rounds=5, iterations=1)
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = saved
+    assert checked == 2 * BATCH
+    if benchmark.disabled:
+        return
+    docs_per_s = 2 * BATCH / benchmark.stats.stats.mean
+    benchmark.extra_info["docs_per_s_two_processes"] = round(docs_per_s, 1)
+    assert docs_per_s >= CHAIN_GOAL_DOCS_S
+
+
+@pytest.fixture(scope="module")
+def passports(setting):
+    config, render_kit, kit = setting
+    records, pages, _, _ = _batch(config, render_kit, seed=5, count=100, doc_types=("passport",), defect_rate=0.0)
+    repeat = -(-MRZ_DOCS // len(records))
+    return (records * repeat)[:MRZ_DOCS], (pages * repeat)[:MRZ_DOCS]
+
+
+@pytest.mark.benchmark(group="qa-mrz")
+def test_mrz_readback(benchmark, setting, passports):
+    _, _, kit = setting
+    records, pages = passports
+    lq = kit.layouts["passport"]
+    if benchmark.disabled:
+        records, pages = records[:50], pages[:50]
+
+    def read():
+        return read_mrz(mrz_zones(pages, lq.layout), lq.templates)
+
+    readout = benchmark.pedantic(read, rounds=5, iterations=1)
+    assert [tuple(t) for t in readout.texts] == [encode_record(r) for r in records]
+    if not benchmark.disabled:
+        docs_per_s = len(pages) / benchmark.stats.stats.mean
+        benchmark.extra_info["docs_per_s"] = round(docs_per_s, 1)
+        assert docs_per_s >= MRZ_GOAL_DOCS_S
+
+
+@pytest.mark.benchmark(group="qa-mrz")
+def test_mrz_readback_parsed_and_compared(benchmark, setting, passports):
+    _, _, kit = setting
+    records, pages = passports
+    lq = kit.layouts["passport"]
+    if benchmark.disabled:
+        records, pages = records[:50], pages[:50]
+
+    def check():
+        return mrz_checks(records, compare_mrz(records, pages, lq.layout, lq.templates))
+
+    checks = benchmark.pedantic(check, rounds=3, iterations=1)
+    assert all(c.ok.all() for c in checks)
+    if not benchmark.disabled:
+        benchmark.extra_info["docs_per_s"] = round(len(pages) / benchmark.stats.stats.mean, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.benchmark(group="qa-eval")
+def test_qa_eval_2000(benchmark):
+    from factory.commands.qa_eval import GOALS, evaluate_printed
+
+    if benchmark.disabled:
+        result = benchmark.pedantic(lambda: evaluate_printed(48, 1, workers=1, batch=24, signatures=2), rounds=1)
+        assert result["clean"]["flagged"] == 0
+        return
+    result = benchmark.pedantic(lambda: evaluate_printed(2000, 1, workers=2, signatures=300), rounds=1,
+                                iterations=1)
+    for kind, tally in result["defects"].items():
+        benchmark.extra_info[f"caught_{kind}"] = f"{tally['caught']}/{tally['pages']}"
+        assert tally["rate"] >= GOALS["defect_caught"], kind
+    benchmark.extra_info["clean_flagged"] = f"{result['clean']['flagged']}/{result['clean']['pages']}"
+    assert result["clean"]["rate"] <= GOALS["clean_flagged"]
+    sig = result["signatures"]
+    benchmark.extra_info["lookalike_caught"] = f"{sig['lookalike_caught']}/{sig['lookalike']}"
+    benchmark.extra_info["genuine_flagged"] = f"{sig['genuine_flagged']}/{sig['genuine']}"
+    assert sig["lookalike_rate"] >= GOALS["lookalike_caught"]
+    assert sig["genuine_flag_rate"] <= GOALS["genuine_flagged"]
