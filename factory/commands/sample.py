@@ -19,7 +19,7 @@ from factory.records import parse_application
 from factory.samples import SampleApplication, SignatureWriter, generate_applications
 from factory.samples.generate import draw_images
 
-__all__ = ["register", "write_sample"]
+__all__ = ["register", "write_sample", "write_images", "write_records", "summarize"]
 
 _tools: tuple[SignatureWriter, FaceDetector] | None = None
 
@@ -62,6 +62,31 @@ def _write_images(batch: list[SampleApplication]) -> int:
     return len(batch)
 
 
+def write_images(samples: list[SampleApplication], *, workers: int = 1, chunk: int = 50) -> None:
+    """Draw and write every sample's photo and signature (to the paths its record names)."""
+    directories = {str(Path(s.record[key]).parent) for s in samples for key in ("photo", "signature")}
+    for directory in directories:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    batches = [samples[i:i + chunk] for i in range(0, len(samples), chunk)]
+    if workers <= 1:
+        _init_worker()
+        for batch in batches:
+            _write_images(batch)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        for _ in pool.map(_write_images, batches):
+            pass
+
+
+def write_records(path: Path, samples: list[SampleApplication]) -> None:
+    """Write the records as JSON lines, whole or not at all (written beside, then renamed)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for sample in samples:
+            handle.write(json.dumps(sample.record, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
 def write_sample(
     out: Path, count: int, seed: int, config, *, day: dt.date, images: bool = True,
     signature_error_rate: float = 0.02, workers: int = 1,
@@ -74,23 +99,8 @@ def write_sample(
     for number, sample in enumerate(samples, 1):
         parse_application(sample.record, config, where=f"generated record {number}")  # never write an invalid one
     if images:
-        (out / "photos").mkdir(exist_ok=True)
-        (out / "signatures").mkdir(exist_ok=True)
-        chunk = 50
-        batches = [samples[i:i + chunk] for i in range(0, len(samples), chunk)]
-        if workers <= 1:
-            _init_worker()
-            for batch in batches:
-                _write_images(batch)
-        else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
-                for _ in pool.map(_write_images, batches):
-                    pass
-    tmp = out / "applications.jsonl.tmp"
-    with tmp.open("w", encoding="utf-8") as handle:
-        for sample in samples:
-            handle.write(json.dumps(sample.record, ensure_ascii=False) + "\n")
-    tmp.replace(out / "applications.jsonl")
+        write_images(samples, workers=workers)
+    write_records(out / "applications.jsonl", samples)
     with (out / "truth.jsonl").open("w", encoding="utf-8") as handle:
         for sample in samples:
             if sample.truth:

@@ -1,0 +1,152 @@
+"""What a demo run achieved, from the ledger's rows and the printers' ground truth: pure arithmetic.
+
+Time in the demo runs ``speed`` times faster than the wall clock (the
+simulated printers' own clocks). A document printed ``t`` real seconds after
+the line started was printed ``t * speed`` line-seconds into the day's
+production; with shifts of ``shift_hours``, that is working day
+``floor(t * speed / shift_seconds)`` counted from the acceptance day. A
+deadline is met when that working day is on or before the application's
+production deadline, as the scheduler computed it at intake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from factory.scheduler import WorkingCalendar, add_working_days
+
+__all__ = ["PrintedDocument", "DemoSummary", "summarize_run", "format_summary"]
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedDocument:
+    application_id: str
+    machine: str
+    printed_at: float
+    """Wall-clock seconds (epoch) the device reported the print."""
+    production_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoSummary:
+    applications: int
+    states: Mapping[str, int]
+    printed: int
+    spoiled_by_reason: Mapping[str, int]
+    flagged: int
+    defects: Mapping[str, tuple[int, int]]
+    """Defect type -> (caught, injected)."""
+    clean_pages: int
+    clean_flagged: int
+    deadlines_met: int
+    deadlines_missed: int
+    last_working_day: dt.date | None
+    overtime_hours: float
+    """Machine-hours run beyond the normal shift, in line time."""
+    wall_seconds: float
+    audit_clean: bool
+    audit_problems: Sequence[str] = field(default_factory=tuple)
+
+
+def summarize_run(
+    *,
+    states: Mapping[str, int],
+    printed: Sequence[PrintedDocument],
+    spoiled_reasons: Iterable[str],
+    ground_truth: Iterable[Mapping],
+    qa_passed: Mapping[tuple[str, str], bool],
+    started_at: float,
+    finished_at: float,
+    speed: float,
+    shift_hours: float,
+    normal_hours: float,
+    acceptance_day: dt.date,
+    calendar: WorkingCalendar,
+    audit_problems: Sequence[str],
+) -> DemoSummary:
+    """Combine a run's records into its summary (see the module docstring for the time model).
+
+    ``qa_passed`` maps (application_id, blank_serial) to the QA verdict of that page;
+    ``ground_truth`` holds the simulators' lines (application_id, blank_serial, defects).
+    """
+    shift_s = shift_hours * 3600.0
+    met = missed = 0
+    last_index = -1
+    busy: dict[tuple[str, int], float] = defaultdict(float)  # (machine, day) -> line-hours into the shift
+    for doc in printed:
+        line_s = max(0.0, doc.printed_at - started_at) * speed
+        index = int(line_s // shift_s)
+        last_index = max(last_index, index)
+        into_shift_h = (line_s - index * shift_s) / 3600.0
+        key = (doc.machine, index)
+        busy[key] = max(busy[key], into_shift_h)
+        if doc.production_date is None:
+            continue
+        if add_working_days(calendar, acceptance_day, index) <= doc.production_date:
+            met += 1
+        else:
+            missed += 1
+    overtime = sum(max(0.0, hours - normal_hours) for hours in busy.values())
+
+    caught: Counter[str] = Counter()
+    injected: Counter[str] = Counter()
+    clean = clean_flagged = 0
+    for line in ground_truth:
+        verdict = qa_passed.get((line["application_id"], line["blank_serial"]))
+        if verdict is None:
+            continue  # not checked (yet): counted nowhere
+        kinds = {d["type"] for d in line.get("defects", ())}
+        if not kinds:
+            clean += 1
+            clean_flagged += not verdict
+        for kind in kinds:
+            injected[kind] += 1
+            caught[kind] += not verdict
+    return DemoSummary(
+        applications=sum(states.values()),
+        states=dict(states),
+        printed=len(printed),
+        spoiled_by_reason=dict(Counter(spoiled_reasons)),
+        flagged=states.get("qa_flagged", 0),
+        defects={kind: (caught[kind], injected[kind]) for kind in sorted(injected)},
+        clean_pages=clean,
+        clean_flagged=clean_flagged,
+        deadlines_met=met,
+        deadlines_missed=missed,
+        last_working_day=add_working_days(calendar, acceptance_day, last_index) if last_index >= 0 else None,
+        overtime_hours=overtime,
+        wall_seconds=finished_at - started_at,
+        audit_clean=not audit_problems,
+        audit_problems=tuple(audit_problems),
+    )
+
+
+def format_summary(summary: DemoSummary) -> str:
+    lines = [
+        f"applications {summary.applications:,}: "
+        + ", ".join(f"{state} {count:,}" for state, count in sorted(summary.states.items(), key=lambda kv: -kv[1])),
+        f"documents printed {summary.printed:,}; spoiled "
+        + (", ".join(f"{reason} {n}" for reason, n in sorted(summary.spoiled_by_reason.items())) or "none")
+        + f"; flagged for review {summary.flagged:,}",
+        "print defects caught by QA (caught/injected):",
+    ]
+    for kind, (caught, injected) in summary.defects.items():
+        lines.append(f"  {kind:<16} {caught:>5}/{injected:<5} {100.0 * caught / injected:5.1f} %")
+    if not summary.defects:
+        lines.append("  none injected")
+    rate = 100.0 * summary.clean_flagged / summary.clean_pages if summary.clean_pages else 0.0
+    lines.append(f"clean pages flagged: {summary.clean_flagged}/{summary.clean_pages} ({rate:.2f} %)")
+    total = summary.deadlines_met + summary.deadlines_missed
+    lines.append(
+        f"deadlines met {summary.deadlines_met:,} of {total:,}, missed {summary.deadlines_missed:,}"
+        + (f"; production ran to {summary.last_working_day}" if summary.last_working_day else "")
+    )
+    lines.append(f"overtime used: {summary.overtime_hours:,.1f} machine-hours beyond the normal shift")
+    minutes = summary.wall_seconds / 60.0
+    lines.append(f"wall time {minutes:.1f} min; audit " + ("clean" if summary.audit_clean else "FAILED"))
+    for problem in summary.audit_problems[:20]:
+        lines.append(f"  {problem}")
+    return "\n".join(lines)
