@@ -17,13 +17,19 @@ def test_unknown_command_is_a_usage_error(capsys):
     assert caught.value.code == 2
 
 
+@pytest.mark.slow
 @pytest.mark.integration
-def test_demo_generates_a_day_and_prints_a_summary(tmp_path):
+def test_demo_runs_the_whole_line_and_ends_with_a_clean_audit(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "factory.cli", "demo", "--count", "40", "--out", str(tmp_path / "demo")],
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "factory.cli", "demo", "--count", "80", "--batch", "40", "--out",
+         str(tmp_path / "demo"), "--no-prometheus", "--speed", "2000", "--timeout", "240"],
+        capture_output=True, text=True, timeout=400,
     )
-    assert "40 applications" in result.stdout
-    assert "peak: spring_festival" in result.stdout
-    assert "booklet line: 14 machines" in result.stdout
-    assert len(list((tmp_path / "demo" / "photos").iterdir())) == 40
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    assert "8 printers (B01, B02, B03, B04, B05, C01, C02, C03), 2 QA workers" in out
+    assert "applications 80:" in out
+    assert "documents printed" in out and "clean pages flagged:" in out
+    assert "deadlines met" in out and "overtime used:" in out
+    assert out.rstrip().endswith("audit clean")
+    assert (tmp_path / "demo" / "ledger.db").exists()
