@@ -31,8 +31,8 @@ CREATE TABLE IF NOT EXISTS applications (
     updated_at       REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS applications_by_state_time ON applications (state, updated_at);
-CREATE INDEX IF NOT EXISTS applications_in_flight ON applications (machine)
-    WHERE state IN ('leased', 'printing');
+-- (Jobs out on machines are found through applications_by_state_time: a few dozen rows at most.)
+DROP INDEX IF EXISTS applications_in_flight;
 
 -- One row per dispatch of a job to a machine.
 CREATE TABLE IF NOT EXISTS attempts (
