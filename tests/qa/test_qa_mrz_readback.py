@@ -42,7 +42,7 @@ def test_a_misprinted_name_character_is_caught_field_by_field(applicants, render
     assert not checks["mrz_viz_consistency"].ok[0]  # the MRZ names someone else than the visual zone
 
 
-def test_the_second_opinion_is_asked_only_about_uncertain_disagreeing_characters(applicants, render_kit, qa_kit):
+def test_the_second_opinion_is_asked_only_about_uncertain_characters(applicants, render_kit, qa_kit):
     a = _passports(applicants)[0]
     lq = qa_kit.layouts["passport"]
     page = clean_page(a, render_kit).copy()
@@ -63,6 +63,14 @@ def test_the_second_opinion_is_asked_only_about_uncertain_disagreeing_characters
     comparison = compare_mrz([a.record], [page], lq.layout, lq.templates, second_opinion=reader,
                              min_confidence=1.0)
     assert asked and comparison.differs[0, 1, 3]
+
+    # A reader that sees the record's character there confirms it.
+    def agreeing(cells):
+        return [encode_record(a.record)[1][3]] * len(cells)
+
+    comparison = compare_mrz([a.record], [page], lq.layout, lq.templates, second_opinion=agreeing,
+                             min_confidence=1.0)
+    assert comparison.confirmed[0, 1, 3] and not comparison.differs[0, 1, 3]
 
 
 def test_validity_is_issue_plus_the_validity_for_the_age(applicants, config):
