@@ -211,6 +211,10 @@ class PrinterWorker:
         held = self._held.get(key)
         if held is not None and held.stage != "submitting":
             return  # offered twice (a resent offer): the device has it already
+        if not self._reachable:
+            # Do not block the loop on a silent device: submit when it answers again.
+            self._held[key] = _Held(offer.job_id, offer.attempt, "submitting", offer=offer)
+            return
         try:
             record = json.loads(offer.record_json)
         except ValueError as err:
