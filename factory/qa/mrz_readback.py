@@ -157,9 +157,8 @@ def compare_mrz(
     return comparison
 
 
-def _viz_disagreements(record, lines: tuple[str, ...]) -> list[str]:
-    """Fields where the MRZ as read says something else than the visual zone should show."""
-    result = decode(lines, reference_date=record.date_of_issue)
+def _viz_disagreements(record, result) -> list[str]:
+    """Fields where the MRZ as read (``result`` of ``decode``) says something else than the visual zone should show."""
     found = result.record_fields()
     expected = {
         "document_number": record.document_number,
@@ -218,7 +217,7 @@ def mrz_checks(
         if bad:
             digit_details[i] = "; ".join(str(e) for e in bad)
         if record.date_of_issue is not None:
-            disagree = _viz_disagreements(record, lines)
+            disagree = _viz_disagreements(record, result)
             viz_bad[i] = len(disagree)
             if disagree:
                 viz_details[i] = "the MRZ read says another " + ", ".join(disagree) + " than the visual zone"

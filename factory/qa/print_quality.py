@@ -167,14 +167,19 @@ def dropout_length(difference: np.ndarray, *, tolerance: float, extent: int) -> 
 
 
 def banding_amplitude(relative: np.ndarray, flat: np.ndarray, *, periods: tuple[float, float] = (4.0, 40.0)) -> np.ndarray:
-    """Amplitude of the strongest periodic ripple of row and column means over flat areas.
+    """Amplitude of the strongest periodic ripple of the row (and column) means of the relative residual.
+
+    Banding changes the density of whole rows (or columns) by a few percent,
+    periodically: the mean of each row's relative residual over the usable
+    pixels follows the ripple, and its spectrum peaks at the ripple's period.
 
     Parameters
     ----------
     relative : np.ndarray
-        ``(n, h, w) float32`` relative residual.
+        ``(n, h, w) float32`` relative residual (printed - expected) / (expected + offset).
     flat : np.ndarray
-        ``(h, w) bool``: areas without fine detail (paper, tints), the same for the batch.
+        ``(n, h, w)`` or ``(h, w) bool``: the pixels to average (light areas, where a
+        density change shows and the relative residual is steady).
     periods : (float, float)
         Ripple periods searched, in pixels.
 
@@ -184,17 +189,20 @@ def banding_amplitude(relative: np.ndarray, flat: np.ndarray, *, periods: tuple[
         ``(n,)``: the amplitude (relative density, 0.02 = 2 %) of the strongest ripple.
     """
     n = relative.shape[0]
+    flat = np.broadcast_to(flat, relative.shape)
+    masked = np.where(flat, relative, 0.0)
     out = np.zeros(n)
-    for axis in (1, 2):
-        weight = flat.sum(axis=axis - 1).astype(np.float64)  # pixels per row / column
-        masked = np.where(flat[None], relative, 0.0)
-        profile = masked.sum(axis=axis) / np.maximum(weight, 1.0)  # (n, length)
-        usable = weight > flat.shape[axis - 1] * 0.2
-        if usable.sum() < 4 * periods[1]:
-            continue
-        profile = profile[:, usable]
-        profile = profile - profile.mean(axis=1, keepdims=True)
+    for axis in (1, 2):  # row means (a ripple along the page height), then column means
+        other = 2 if axis == 1 else 1
+        weight = flat.sum(axis=other).astype(np.float64)  # (n, length)
+        profile = masked.sum(axis=other) / np.maximum(weight, 1.0)
         size = profile.shape[1]
+        if size < 4 * periods[1]:
+            continue
+        usable = weight > flat.shape[other] * 0.1
+        profile = np.where(usable, profile, 0.0)
+        profile = profile - profile.sum(axis=1, keepdims=True) / np.maximum(usable.sum(axis=1, keepdims=True), 1)
+        profile = np.where(usable, profile, 0.0)
         spectrum = np.abs(np.fft.rfft(profile * np.hanning(size), axis=1)) * (4.0 / size)
         frequency = np.fft.rfftfreq(size)
         band = (frequency >= 1.0 / periods[1]) & (frequency <= 1.0 / periods[0])

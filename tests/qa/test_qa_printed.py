@@ -128,6 +128,18 @@ def test_the_defects_own_checks_name_them(applicants, render_kit, qa_kit):
         assert zone
 
 
+def test_banding_is_caught(applicants, render_kit, qa_kit):
+    # The simulated printer injects no banding; a 4 % density ripple every 16 rows stands for it.
+    applicant = applicants[0]
+    page = clean_page(applicant, render_kit)
+    rows = np.arange(page.shape[0], dtype=np.float32)[:, None, None]
+    banded = np.clip(page * (1 + 0.04 * np.sin(2 * np.pi * rows / 16)), 0, 255).astype(np.uint8)
+    verdict = _check([applicant, applicant], [page, banded], qa_kit)
+    banding = verdict.check("print_banding")
+    assert banding.ok.tolist() == [True, False]
+    assert banding.value[0] < 0.002 < 0.025 < banding.value[1]
+
+
 def test_expected_pages_match_the_renderer(applicants, render_kit, qa_kit):
     for doc_type in ("passport", "hk_macau_permit", "residence_permit"):
         group = [a for a in applicants if a.record.doc_type == doc_type][:2]
