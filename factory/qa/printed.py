@@ -15,11 +15,17 @@ The checks (``PRINTED_CHECKS``), each with a value, a threshold and a zone:
   ``mrz_other_fields``, ``mrz_viz_consistency``;
 - the record: ``document_validity`` (expiry = issue + validity for the age);
 - the visual zone, rendered and compared field by field: ``viz_<field>`` for
-  the 11 text fields of ``factory.devices.layout.TEXT_ZONES``;
+  the 11 text fields of ``factory.devices.layout.TEXT_ZONES``, and the MRZ as
+  an image: ``mrz_print``;
 - images: ``photo_match``, ``photo_swap`` (batch similarity matrix),
   ``ghost_match``, ``signature_match``;
 - print quality: ``print_misregistration``, ``print_smudge``,
-  ``print_dropout``, ``print_banding``, ``print_missing_field``.
+  ``print_dropout``, ``print_banding``, ``print_missing_field``,
+  ``print_fidelity``.
+
+The expected page is composed in grey at half resolution (``expected_pages``,
+parts from ``factory.qa.expected``); every comparison but the MRZ read-back
+(full resolution) and the colour planes runs there.
 """
 
 from __future__ import annotations
@@ -44,9 +50,9 @@ from factory.qa.print_quality import (
     dropout_length,
     halve,
     ink_ratio,
+    local_difference,
     plane_shifts,
     smudge_depth,
-    local_difference,
 )
 from factory.qa.verdicts import BatchVerdict, Check, make_check, merge_verdicts
 
@@ -103,7 +109,8 @@ class PrintedThresholds:
     dropout: float = 60.0
     """Summed excess difference (grey levels) along the worst two-pixel line (half resolution)."""
     dropout_tolerance: float = 2.5
-    """Grey levels a pixel may differ from expected and still count as clean (clean prints: < 2.5)."""
+    """Grey levels a pixel may differ from expected and still count as clean (clean prints: under 3
+    anywhere, almost never above 2.5 along a line)."""
     dropout_extent: int = 60
     """Least length (half-resolution pixels, 10 mm) a streak's differing pixels spread over."""
     banding: float = 0.02
@@ -114,7 +121,7 @@ class PrintedThresholds:
     """Largest difference (grey levels, half resolution) between the printed and the expected page.
 
     The simulated print path adds no capture noise, so a clean print differs
-    from the expected page by rounding only (< 2.5 levels); a camera's noise
+    from the expected page by rounding only (under 3 levels); a camera's noise
     floor would set this limit on a real line."""
 
 
@@ -130,8 +137,6 @@ class _LayoutQa:
     templates: MrzTemplates | None
     registration_box: Box
     """Half-resolution box of neutral ink where colour planes are compared."""
-    paper: float
-    """Grey level of the bare paper."""
     cacheable: frozenset[str]
     """Text zones no later zone overlaps: their half-resolution block depends on the text only."""
 
@@ -230,7 +235,6 @@ def build_qa_kit(render_kit: RenderKit, documents: Mapping[str, DocumentType], *
         layouts[doc_type] = _LayoutQa(layout=layout, background=background, background_half=background_half,
                                       half_boxes=MappingProxyType(half_boxes),
                                       templates=templates, registration_box=registration,
-                                      paper=float(np.percentile(background_half, 99)),
                                       cacheable=frozenset(cacheable))
     return QaKit(render=render_kit, documents=documents, model=model, layouts=MappingProxyType(layouts),
                  thresholds=thresholds)
