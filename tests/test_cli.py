@@ -22,7 +22,7 @@ def test_unknown_command_is_a_usage_error(capsys):
 def test_demo_runs_the_whole_line_and_ends_with_a_clean_audit(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "factory.cli", "demo", "--count", "80", "--batch", "40", "--out",
-         str(tmp_path / "demo"), "--no-prometheus", "--speed", "2000", "--timeout", "240"],
+         str(tmp_path / "demo"), "--no-prometheus", "--panel-port", "-1", "--speed", "2000", "--timeout", "240"],
         capture_output=True, text=True, timeout=400,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

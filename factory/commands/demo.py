@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--qa-workers", type=int, default=defaults.qa_workers)
     parser.add_argument("--no-prometheus", action="store_true", help="do not start Prometheus")
     parser.add_argument("--prometheus-port", type=int, default=defaults.prometheus_port)
+    parser.add_argument("--panel-port", type=int, default=defaults.panel_port,
+                        help=f"control panel port on 127.0.0.1 (default {defaults.panel_port}; -1: off)")
     parser.add_argument("--timeout", type=float, default=defaults.timeout_s, help="seconds to wait for the line")
     parser.add_argument("--keep-running", action="store_true",
                         help="keep the line up after the summary (to look around); Ctrl-C stops it")
@@ -45,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
     return run_demo(DemoOptions(
         count=args.count, seed=args.seed, day=args.date, out=args.out, config_dir=args.config, speed=args.speed,
         batch=args.batch, qa_workers=args.qa_workers, prometheus=not args.no_prometheus,
-        prometheus_port=args.prometheus_port, timeout_s=args.timeout, keep_running=args.keep_running,
+        prometheus_port=args.prometheus_port, panel_port=args.panel_port, timeout_s=args.timeout, keep_running=args.keep_running,
     ))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 from pathlib import Path
 
 from factory.config import load_config
@@ -54,7 +55,47 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_metrics_port(parser, "9400")
     parser.add_argument("--metrics-every", type=float, default=5.0,
                         help="seconds between rebuilds of the line snapshot behind /metrics (default 5)")
+    parser.add_argument("--panel-port", type=int, default=8080,
+                        help="serve the control panel on http://127.0.0.1:PORT (default 8080; -1: off)")
     parser.set_defaults(run=run)
+
+
+class _PublishedReports:
+    """The printers' latest reports, copied out of the controller's loop for the panel's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reports: dict[str, dict] = {}
+
+    def publish(self, stations: dict[str, dict]) -> None:
+        reports = {
+            name: {"state": station.get("device_state") or "idle", "fault": "",
+                   "blanks_left": station.get("blanks_left")}
+            for name, station in stations.items() if station.get("role") == "printer"
+        }
+        with self._lock:
+            self._reports = reports
+
+    def __call__(self) -> dict[str, dict]:
+        with self._lock:
+            return dict(self._reports)
+
+
+def _start_panel(args: argparse.Namespace, config, calendar, reports: _PublishedReports):
+    """The control panel in a thread of this process, on its own ledger connection."""
+    import uvicorn  # only the controller with a panel needs the web stack
+
+    from factory.panel import LedgerLine, create_app
+
+    panel_ledger = open_ledger(args.ledger, config)
+    line = LedgerLine(config, panel_ledger, calendar=calendar, device_reports=reports)
+    app = create_app(config, panel_ledger, line, ledger_lock=line.lock, calendar=calendar)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.panel_port, lifespan="off",
+                                           ws="none", log_level="warning"))
+    thread = threading.Thread(target=server.run, name="panel", daemon=True)
+    thread.start()
+    log.info("control panel on http://127.0.0.1:%d/", args.panel_port)
+    return server, thread, panel_ledger
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,10 +113,17 @@ def run(args: argparse.Namespace) -> int:
     controller = Controller(ledger, config, calendar, settings, keys=keys)
     stop = stop_on_signals()
     metrics = controller_metrics(config, calendar, port=args.metrics_port, every_s=args.metrics_every)
+    reports = _PublishedReports()
+    panel = _start_panel(args, config, calendar, reports) if args.panel_port >= 0 else None
+    next_publish = 0.0
 
     def between_steps(now: float) -> None:
+        nonlocal next_publish
         if metrics is not None and metrics.due(now):
             metrics.refresh(ledger, controller.status()["stations"], now_s=now)
+        if panel is not None and now >= next_publish:
+            reports.publish(controller.status()["stations"])
+            next_publish = now + 1.0
 
     try:
         endpoint = controller.bind()
@@ -86,6 +134,11 @@ def run(args: argparse.Namespace) -> int:
         tune_gc()
         controller.run(stop.is_set, between_steps)
     finally:
+        if panel is not None:
+            server, thread, panel_ledger = panel
+            server.should_exit = True
+            thread.join(timeout=10)
+            panel_ledger.close()
         if metrics is not None:
             metrics.close()
         controller.close()

@@ -49,7 +49,12 @@ DEFAULT_DEFECTS = {
 _BLANKS = {"booklet": {"E": 3500}, "card": {"C": 3500, "L": 1200, "R": 400, "H": 300}}
 _SERIAL_BASE = {"E": 10_000_001, "C": 20_000_001, "L": 30_000_001, "R": 40_000_001, "H": 50_000_001}
 SETTLED = {"dispatched", "qa_flagged", "needs_reconcile", "returned_to_acceptance"}
+CYCLE_S = (45, 60)
+"""The simulated printers' print cycle, line seconds a document (seeds: under a minute)."""
 _MARKER = ".factory-demo"
+DEMO_USERS = {"supervisor": "supervisor", "operator": "operator", "reviewer": "reviewer"}
+DEMO_PASSWORD = "factory-demo"
+"""The demo's panel users (name: role), all with this password; a real line adds its own with `factory users`."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +71,7 @@ class DemoOptions:
     qa_workers: int = 2
     prometheus: bool = True
     prometheus_port: int = 9090
+    panel_port: int = 8080
     timeout_s: float = 1800.0
     keep_running: bool = False
 
@@ -186,7 +192,7 @@ def _collect_summary(out: Path, options: DemoOptions, config, started_wall: floa
     ]
     return summarize_run(
         states=states, printed=printed, spoiled_reasons=spoiled, ground_truth=truth, qa_passed=qa,
-        started_at=started_wall, finished_at=finished_wall, speed=options.speed,
+        started_at=started_wall, finished_at=finished_wall, cycle_s=sum(CYCLE_S) / 2,
         shift_hours=(config.seasons.peak_on(options.day).shift_hours if config.seasons.peak_on(options.day)
                      else config.line.shifts.normal_hours),
         normal_hours=config.line.shifts.normal_hours, acceptance_day=options.day,
@@ -218,18 +224,26 @@ def run_demo(options: DemoOptions) -> int:
                        check=True, capture_output=True)
         common = ["--keys", str(out / "keys"), "--config", str(config_dir)]
         group.factory("controller", "serve", "--ledger", str(out / "ledger.db"), "--bind", "tcp://127.0.0.1:*",
-                      "--endpoint-file", str(out / "controller.endpoint"), *common)
+                      "--endpoint-file", str(out / "controller.endpoint"), "--panel-port", str(options.panel_port),
+                      *common)
         wait_until(lambda: (out / "controller.endpoint").exists() or group.dead(), 60, what="the controller")
         if group.dead():
             raise RuntimeError("the controller did not start:\n" + group.tail("controller"))
         endpoint = (out / "controller.endpoint").read_text().strip()
+        for name, role in DEMO_USERS.items():
+            subprocess.run([sys.executable, "-m", "factory.cli", "users", "--ledger", str(out / "ledger.db"), "add",
+                            name, "--role", role], check=True, capture_output=True,
+                           env={**os.environ, "FACTORY_PANEL_PASSWORD": DEMO_PASSWORD})
+        if options.panel_port >= 0:
+            print(f"control panel: http://127.0.0.1:{options.panel_port}/  (log in as "
+                  f"{', '.join(DEMO_USERS)}; password {DEMO_PASSWORD})")
 
         serials = dict(_SERIAL_BASE)
         devices = {}
         for index, machine in enumerate(machines):
             args = ["device-sim", "--id", machine.id, "--pool", machine.pool, "--config", str(config_dir),
                     "--state-dir", str(out / "devices"), "--capture-dir", str(out / "pages" / machine.id),
-                    "--speed", str(options.speed), "--seed", str(options.seed + index), "--port", "0",
+                    "--speed", str(options.speed), "--cycle", f"{CYCLE_S[0]}:{CYCLE_S[1]}", "--seed", str(options.seed + index), "--port", "0",
                     "--auto-clear-s", "180", "--offline-s", "60:240"]
             for prefix, count in _BLANKS[machine.pool].items():
                 args += ["--blanks", f"{prefix}{serials[prefix]:08d}+{count}"]
@@ -262,7 +276,7 @@ def run_demo(options: DemoOptions) -> int:
                                        f"--storage.tsdb.path={out / 'prometheus-data'}"])
             print(f"Prometheus: http://127.0.0.1:{options.prometheus_port}/  (alerts at /alerts)")
         else:
-            print("Prometheus: not installed; skipped")
+            print("Prometheus: " + ("not installed; skipped" if options.prometheus else "off (--no-prometheus)"))
         print("metrics: controller http://127.0.0.1:9400/metrics, printers :9410-"
               f"{9409 + len(machines)}, QA :9450-{9449 + options.qa_workers}")
 

@@ -1,18 +1,21 @@
 """What a demo run achieved, from the ledger's rows and the printers' ground truth: pure arithmetic.
 
-Time in the demo runs ``speed`` times faster than the wall clock (the
-simulated printers' own clocks). A document printed ``t`` real seconds after
-the line started was printed ``t * speed`` line-seconds into the day's
-production; with shifts of ``shift_hours``, that is working day
-``floor(t * speed / shift_seconds)`` counted from the acceptance day. A
-deadline is met when that working day is on or before the application's
-production deadline, as the scheduler computed it at intake.
+Line time: the demo runs the simulated printers faster than real time, and on
+one small machine they also wait for the CPU, so wall-clock times say little
+about a real day. The summary therefore replays each machine's prints at its
+rated pace: the ``k``-th document machine ``m`` printed (in the order it
+printed them) finished ``k * cycle_s`` line-seconds into production, on
+working day ``floor(k * cycle_s / shift_seconds)`` counted from the acceptance
+day. A deadline is met when that working day is on or before the
+application's production deadline, as the scheduler computed it at intake.
+Overtime is the printing hours a machine needed on a day beyond the normal
+shift.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -60,7 +63,7 @@ def summarize_run(
     qa_passed: Mapping[tuple[str, str], bool],
     started_at: float,
     finished_at: float,
-    speed: float,
+    cycle_s: float,
     shift_hours: float,
     normal_hours: float,
     acceptance_day: dt.date,
@@ -72,24 +75,23 @@ def summarize_run(
     ``qa_passed`` maps (application_id, blank_serial) to the QA verdict of that page;
     ``ground_truth`` holds the simulators' lines (application_id, blank_serial, defects).
     """
-    shift_s = shift_hours * 3600.0
+    per_shift = max(1, int(shift_hours * 3600.0 / cycle_s + 1e-9))  # documents a machine prints in a shift
     met = missed = 0
     last_index = -1
-    busy: dict[tuple[str, int], float] = defaultdict(float)  # (machine, day) -> line-hours into the shift
-    for doc in printed:
-        line_s = max(0.0, doc.printed_at - started_at) * speed
-        index = int(line_s // shift_s)
+    done_on_machine: Counter[str] = Counter()
+    busy: Counter[tuple[str, int]] = Counter()  # (machine, working day) -> documents printed
+    for doc in sorted(printed, key=lambda d: d.printed_at):
+        index = done_on_machine[doc.machine] // per_shift
+        done_on_machine[doc.machine] += 1
+        busy[(doc.machine, index)] += 1
         last_index = max(last_index, index)
-        into_shift_h = (line_s - index * shift_s) / 3600.0
-        key = (doc.machine, index)
-        busy[key] = max(busy[key], into_shift_h)
         if doc.production_date is None:
             continue
         if add_working_days(calendar, acceptance_day, index) <= doc.production_date:
             met += 1
         else:
             missed += 1
-    overtime = sum(max(0.0, hours - normal_hours) for hours in busy.values())
+    overtime = sum(max(0.0, count * cycle_s / 3600.0 - normal_hours) for count in busy.values())
 
     caught: Counter[str] = Counter()
     injected: Counter[str] = Counter()

@@ -6,30 +6,28 @@ from factory.scheduler import build_calendar
 DAY = dt.date(2026, 2, 24)  # a Tuesday
 
 
+CYCLE_S = 52.2  # 1,000 documents in a 14.5 h shift
+
+
 def summary(config, printed, truth=(), qa=None, audit=()):
     return summarize_run(
         states={"dispatched": len(printed)}, printed=printed, spoiled_reasons=["jam", "jam", "qa_reject"],
-        ground_truth=truth, qa_passed=qa or {}, started_at=1000.0, finished_at=1600.0, speed=100.0,
+        ground_truth=truth, qa_passed=qa or {}, started_at=1000.0, finished_at=1600.0, cycle_s=CYCLE_S,
         shift_hours=14.5, normal_hours=8.0, acceptance_day=DAY, calendar=build_calendar(config.calendar),
         audit_problems=audit,
     )
 
 
-def test_print_times_map_to_working_days_of_the_line(config):
-    shift_s = 14.5 * 3600 / 100  # one line shift in real seconds at speed 100
-    docs = [
-        PrintedDocument("a", "B01", 1000.0 + 0.5 * shift_s, DAY),                      # day 0, on time
-        PrintedDocument("b", "B01", 1000.0 + 1.5 * shift_s, DAY),                      # day 1: late
-        PrintedDocument("c", "B02", 1000.0 + 3.2 * shift_s, dt.date(2026, 3, 3)),      # day 3 = 02-27: on time
-        PrintedDocument("d", "B02", 1000.0 + 4.1 * shift_s, dt.date(2026, 2, 27)),     # day 4 = 02-28: late
-    ]
+def test_each_machines_prints_are_replayed_at_its_rated_pace(config):
+    # B01 prints 4,500 documents: 1,000 a shift, so its last ones fall on working day 4.
+    docs = [PrintedDocument(f"a{k}", "B01", 2000.0 + k, DAY + dt.timedelta(days=2)) for k in range(4500)]
+    docs += [PrintedDocument("b", "B02", 9000.0, DAY)]  # B02's first document: day 0, on time
     result = summary(config, docs)
-    assert (result.deadlines_met, result.deadlines_missed) == (2, 2)
+    # Day 0 is 02-24, day 1 02-25, day 2 02-26 (all on time), day 3 02-27 and day 4 02-28 (late).
+    assert result.deadlines_met == 3000 + 1 and result.deadlines_missed == 1500
     assert result.last_working_day == dt.date(2026, 2, 28)  # Saturday 02-28 is a make-up working day (调休)
-    # B01 ran 14.5 * 0.5 = 7.25 h on day 0 (no overtime) and 7.25 h on day 1; B02 4.35 h and 1.45 h.
-    assert result.overtime_hours == 0.0
-    late_in_shift = [PrintedDocument("e", "B03", 1000.0 + 0.9 * shift_s, DAY)]
-    assert abs(summary(config, late_in_shift).overtime_hours - (0.9 * 14.5 - 8.0)) < 1e-9
+    # Four full shifts of 14.5 h are 6.5 h overtime each; 500 documents (7.25 h) and B02's one need none.
+    assert abs(result.overtime_hours - 4 * (1000 * CYCLE_S / 3600 - 8.0)) < 1e-6
 
 
 def test_defects_caught_and_clean_pages_flagged(config):
