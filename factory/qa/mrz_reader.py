@@ -163,7 +163,7 @@ def build_mrz_templates(
     profile = np.zeros((1, band_px + 2 * search + glyphs.shape[1], 1))
     start = search + band_top
     profile[0, start:start + glyphs.shape[1], 0] = alnum.astype(np.float64).sum(axis=(0, 2))
-    first, last, _ = _plateau(profile, band_px, 2 * search + 1)
+    first, last, _ = _plateau(_held(profile, band_px, 2 * search + 1))
     plateau_first, plateau_width = int(first[0, 0]) - search, int(last[0, 0] - first[0, 0])
     return MrzTemplates(
         geometry=geometry,
@@ -256,17 +256,29 @@ _TOLERANCE = 0.01
 """A band 'holds all the ink' when it holds at least this much less than the most any band holds."""
 
 
-def _plateau(profiles: np.ndarray, band: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Over ``count`` successive band positions down ``profiles`` ``(k, rows, segments)``: the first
-    and last position whose band of ``band`` rows holds (almost) all the ink, and that ink."""
-    k, rows, segments = profiles.shape
+def _held(profiles: np.ndarray, band: int, count: int) -> np.ndarray:
+    """Ink a band of ``band`` rows holds at each of ``count`` successive positions down ``profiles``
+    ``(k, rows, segments)``: ``(k, count, segments)``."""
+    k, _, segments = profiles.shape
     csum = np.concatenate((np.zeros((k, 1, segments)), np.cumsum(profiles, axis=1)), axis=1)
-    held = csum[:, band:band + count] - csum[:, :count]  # (k, count, segments)
+    return csum[:, band:band + count] - csum[:, :count]
+
+
+def _plateau(held: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first and last position whose band holds (almost) all the ink, and that ink.
+
+    ``held`` is ``(k, positions, segments)``; positions set to -inf are not considered.
+    """
+    count = held.shape[1]
     best = held.max(axis=1)
     full = held >= best[:, None, :] * (1 - _TOLERANCE)
     first = full.argmax(axis=1)
     last = count - 1 - full[:, ::-1].argmax(axis=1)
-    return first, last, best
+    return first, last, np.maximum(best, 0.0)
+
+
+_SKEW_PX = 10
+"""How far a segment's line may sit from the whole line's (pixels): about a degree over a TD3 line."""
 
 
 def _line_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> tuple[np.ndarray, np.ndarray]:
@@ -276,8 +288,10 @@ def _line_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> t
     positions where it holds all the ink form a plateau whose upper end is set
     by the lowest ink: the baseline every letter and digit of OCR-B stands on.
     That places a line to a fraction of a pixel whatever it says (digits are
-    taller than capitals). A segment of fillers only ('<' floats above the
-    baseline) shows a much wider plateau and is given no weight. ``ink``
+    taller than capitals). The whole line is placed first, within
+    ``search_px``; each segment then within ``_SKEW_PX`` of it, so a skewed
+    line is followed to its ends. A segment of fillers only ('<' floats above
+    the baseline) shows a much wider plateau and is given no weight. ``ink``
     ``(k, H, W)`` holds reading windows in which every line's search range lies
     inside. Returns offsets ``(k, lines, segments) float64`` and weights.
     """
@@ -286,16 +300,24 @@ def _line_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> t
     seg_w = g.line_width_px // _SEGMENTS
     x0 = g.first_char_x
     band = templates.band_px
-    count = 2 * search_px + 1
+    reach = search_px + _SKEW_PX
+    count = 2 * reach + 1
+    positions = np.arange(count)[None, :, None]
     offsets = np.zeros((k, g.line_count, _SEGMENTS))
     weights = np.zeros((k, g.line_count, _SEGMENTS))
     for line, top in enumerate(g.line_top_y):
-        lo = top - search_px - templates.band_top
+        lo = top - reach - templates.band_top
         block = ink[:, lo:lo + count + band - 1, x0:x0 + seg_w * _SEGMENTS]
         profiles = block.reshape(k, block.shape[1], _SEGMENTS, seg_w).sum(axis=3, dtype=np.uint32).astype(np.float64)
         profiles -= profiles.min(axis=1, keepdims=True)  # the noise floor of a capture is not ink
-        first, last, best = _plateau(profiles, band, count)
-        offsets[:, line] = first - search_px - templates.plateau_first
+        held = _held(profiles, band, count)
+        whole = held.sum(axis=2, keepdims=True)
+        whole[:, :_SKEW_PX] = whole[:, count - _SKEW_PX:] = -np.inf  # the line itself within search_px
+        first, last, _ = _plateau(whole)
+        middle = (first + last) / 2.0  # (k, 1): the whole line's position
+        near = np.abs(positions - middle[:, None, :]) <= _SKEW_PX
+        first, last, best = _plateau(np.where(near, held, -np.inf))
+        offsets[:, line] = first - reach - templates.plateau_first
         letters = (last - first) <= templates.plateau_width + 4
         weights[:, line] = np.where(letters, best, 0.0)
     return offsets, weights
@@ -332,15 +354,18 @@ def _column_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) ->
     lo, hi = x_start - search_px, x_stop + search_px
     columns = np.zeros((len(ink), hi - lo), np.float64)
     for centre in g.line_center_y:
-        # The band with its search margin: wide enough for any row offset, clear of the other line.
-        columns += ink[:, centre - half - search_px:centre + half + search_px + 1, lo:hi].sum(axis=1, dtype=np.uint32)
+        # The band with its search and skew margins: wide enough for any row offset, clear of the other line.
+        reach = search_px + _SKEW_PX
+        columns += ink[:, centre - half - reach:centre + half + reach + 1, lo:hi].sum(axis=1, dtype=np.uint32)
     xs = np.arange(lo, hi, dtype=np.float64)
     spectrum = columns @ np.exp(-2j * np.pi * xs / g.pitch_px)
     centre = (-np.angle(spectrum) * g.pitch_px / (2 * np.pi)) % g.pitch_px
     expected = (x_start + templates.ink_centre) % g.pitch_px
     fine = (centre - expected + g.pitch_px / 2) % g.pitch_px - g.pitch_px / 2
-    peak = columns.max(axis=1, keepdims=True)
-    inked = columns > peak * 0.05
+    # The noise floor of a capture (a tenth of the columns are gaps between characters) is not ink.
+    floor = np.partition(columns, columns.shape[1] // 10, axis=1)[:, columns.shape[1] // 10, None]
+    peak = columns.max(axis=1, keepdims=True) - floor
+    inked = columns - floor > peak * 0.2
     first = np.where(inked.any(axis=1), inked.argmax(axis=1), x_start + templates.ink_left - lo)
     coarse = (lo + first) - (x_start + templates.ink_left)
     dx = fine + g.pitch_px * np.round((coarse - fine) / g.pitch_px)
@@ -392,8 +417,8 @@ def read_mrz(
     cell_h, cell_w = templates.cell_shape
     ds = templates.downsample
     d = (cell_h // ds) * (cell_w // ds)
-    # Only the reading window (the lines plus the search margin) is looked at.
-    margin = search_px + cell_h
+    # Only the reading window (the lines plus the search and skew margins) is looked at.
+    margin = search_px + _SKEW_PX + cell_h
     wy0, wy1 = min(g.line_top_y) - margin, max(g.line_top_y) + cell_h + margin
     wx0, wx1 = g.first_char_x - margin, g.first_char_x + g.line_width_px + margin
     window = _shifted(g, -wx0, -wy0)

@@ -80,6 +80,7 @@ class Worker:
         self.spoiled: list[str] = []
         self.states: set[str] = set()
         self.faults: set[str] = set()
+        self.refusals: set[str] = set()
         self.seq = 0
         self.driver = SimulatorClient(endpoint, timeout_s=2.0, retries=5)
 
@@ -97,8 +98,15 @@ class Worker:
                 self.todo.popleft()
                 self.in_flight.add((job_id, self.attempt[job_id]))
                 continue
+            self.refusals.add(acceptance.reason)
             if acceptance.reason == "fault":
+                # A fault this worker did not see start (it was dead then): the operator acts now.
                 self.faults.add(acceptance.detail)
+                if acceptance.detail == "out_of_blanks":
+                    if self.blank_batches:
+                        self.load()
+                else:
+                    self.driver.clear_fault()
             elif acceptance.reason == "out_of_blanks" and self.blank_batches:
                 status = self.driver.status()
                 if not status.queued and not status.printing:  # an empty, idle magazine: refill it now
@@ -168,6 +176,7 @@ def test_a_worker_drives_500_documents_through_faults_crashes_and_a_device_resta
     worker = Worker(endpoint, records, batches)
     worker.load()
     paused = drained = crashed = restarted = False
+    paused_as = ""
     deadline = time.monotonic() + 240
     try:
         while worker.todo or worker.in_flight:
@@ -176,23 +185,33 @@ def test_a_worker_drives_500_documents_through_faults_crashes_and_a_device_resta
             done = len(worker.printed)
             if done >= 100 and not paused:
                 paused = True
-                assert worker.driver.pause().state in ("Pausing", "Paused")
+                paused_as = worker.driver.pause().state  # Pausing if a document was on the machine
+                assert paused_as in ("Pausing", "Paused")
                 while worker.driver.status().state != "Paused":
                     for event in worker.driver.events(worker.seq, wait_s=0.2):
                         worker.handle(event)
-                assert worker.driver.submit(PrintJob(job_id=worker.todo[0], attempt=1,
-                                                     record=records[worker.todo[0]])).reason == "not_ready"
+                waiting = worker.todo[0]
+                refused = worker.driver.submit(PrintJob(job_id=waiting, attempt=worker.attempt[waiting],
+                                                        record=records[waiting]))
+                assert refused.reason == "not_ready"
                 worker.driver.resume()
-            if done >= 200 and not crashed and worker.in_flight:
-                crashed = True
-                worker.crash_and_restart()
-            if done >= 300 and not restarted and worker.in_flight:
-                restarted = True
-                device.kill()  # the device loses power mid-job
-                device.start()
+            if done >= 200 and not crashed:
+                worker.submit_what_fits()
+                if worker.in_flight:  # the worker dies with jobs on the device
+                    crashed = True
+                    worker.crash_and_restart()
+            if done >= 300 and not restarted:
+                worker.submit_what_fits()
+                if worker.in_flight:
+                    restarted = True
+                    device.kill()  # the device loses power mid-job
+                    device.start()
             if len(worker.todo) == 0 and not drained:
                 drained = True
-                worker.driver.drain()
+                worker.driver.drain()  # finish what the machine holds, then hold
+            elif drained and worker.todo and worker.driver.status().state == "Paused":
+                drained = False  # a job failed during the drain: its new attempt still has to print
+                worker.driver.resume()
         for event in worker.driver.events(worker.seq, wait_s=0.5):
             worker.handle(event)
         status = worker.driver.status()
@@ -210,8 +229,11 @@ def test_a_worker_drives_500_documents_through_faults_crashes_and_a_device_resta
         assert len(printed) + len(spoiled) + status.blanks_left == len(worker.loaded)
         assert (status.printed, status.spoiled) == (500, len(spoiled))
         # The machine went through its states and faults.
-        assert {"Idle", "Busy", "Pausing", "Paused", "Stopping", "Offline", "Fault"} <= worker.states
-        assert {"jam", "laser_ribbon", "cover_open", "out_of_blanks"} <= worker.faults
+        assert {"Idle", "Busy", "Paused", "Stopping", "Offline", "Fault"} <= worker.states
+        assert paused_as in worker.states
+        assert {"jam", "laser_ribbon", "cover_open"} <= worker.faults
+        # The magazine ran dry: as a fault when jobs were queued past the stock, else as refusals.
+        assert "out_of_blanks" in worker.faults | worker.refusals
         assert status.state == "Paused"  # drained
         assert crashed and restarted
     finally:
