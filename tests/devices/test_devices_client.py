@@ -10,6 +10,7 @@ import pytest
 import zmq
 
 from factory.devices.client import SimulatorClient
+from factory.devices.driver import PrintJob
 from factory.devices.machine import MachineSpec
 from factory.devices.simulator import SimulatorSettings, serial_range
 from factory.errors import DeviceOffline, InvalidField, WireError
@@ -76,8 +77,6 @@ def test_only_loopback_endpoints_are_accepted():
 
 def test_a_card_document_is_refused_by_a_booklet_machine(config, tmp_path):
     with running(_settings(tmp_path), config) as (_, endpoint), SimulatorClient(endpoint) as client:
-        from factory.devices.driver import PrintJob
-
         refused = client.submit(PrintJob(job_id="K1", attempt=1, record=record_json(1, "hk_macau_permit")))
         assert not refused.accepted and refused.reason == "wrong_pool"
         bad = client.submit(PrintJob(job_id="K2", attempt=1, record=record_json(2), date_of_issue="2026-13-01"))
