@@ -374,6 +374,8 @@ def _print_report(result: dict[str, Any]) -> None:
         print(f"  after-printing checks: {t['qa_ms_per_page']:.1f} ms/page in one process "
               f"({t['qa_docs_per_s_per_process']:.0f} docs/s per process, {t['workers']} processes); "
               f"MRZ read-back alone {t['mrz_docs_per_s_per_process'] or 0:.0f} docs/s per process")
+        print("    (timed inside the evaluation, beside the drawing and printing of pages and cold caches: "
+              "benchmarks/bench_qa.py measures throughput)")
     p = result["portraits"]
     print(f"  intake portraits: {p['checked']} checked, {p['flagged']} flagged" + (f" {p['checks']}" if p["checks"] else ""))
     sig = result.get("signatures")
