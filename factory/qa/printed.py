@@ -10,6 +10,8 @@ batch-wide photo similarity matrix, and returns one ``BatchVerdict``.
 
 The checks (``PRINTED_CHECKS``), each with a value, a threshold and a zone:
 
+- the capture: ``page_format`` (a page of the wrong size, dtype or channels
+  fails it, and every other check with it, instead of sinking the batch);
 - MRZ: ``mrz_confidence``, ``mrz_check_digits``, ``mrz_document_number``,
   ``mrz_name``, ``mrz_date_of_birth``, ``mrz_date_of_expiry``,
   ``mrz_other_fields``, ``mrz_viz_consistency``;
@@ -69,6 +71,7 @@ _CHUNK = 8
 """Pages checked together per pass; the photo similarity matrix still spans the whole batch."""
 
 PRINTED_CHECKS: tuple[str, ...] = (
+    "page_format",
     *MRZ_CHECKS,
     "document_validity",
     *(f"viz_{name}" for name in TEXT_ZONES),
@@ -379,12 +382,6 @@ def _check_group(records, pages, photos, signatures, lq: _LayoutQa, kit: QaKit,
     t = kit.thresholds
     n = len(records)
     layout = lq.layout
-    for i, page in enumerate(pages):
-        if not isinstance(page, np.ndarray) or page.dtype != np.uint8 or page.shape[:2] != layout.shape \
-                or page.ndim != 3 or page.shape[2] != 3:
-            shape = getattr(page, "shape", None)
-            raise InvalidField(f"pages[{i}]", f"must be a {layout.shape[0]} x {layout.shape[1]} BGR uint8 page "
-                               f"for {layout.doc_type}", shape)
     checks: list[Check] = []
 
     # MRZ read-back (full resolution zone, one matrix product for the group).
@@ -548,18 +545,24 @@ def check_printed(
     Raises
     ------
     InvalidField
-        When the lengths differ, a record's document type has no layout in the
-        kit, or a page has the wrong shape or dtype.
+        When the lengths differ or a record's document type has no layout in
+        the kit. A page of the wrong shape or dtype does not raise: it fails
+        ``page_format`` (and every other check, not run), naming the page.
     """
     n = len(records)
     for name, values in (("pages", pages), ("photos", photos), ("signatures", signatures)):
         if len(values) != n:
             raise InvalidField(name, f"must have one entry per record ({n})", len(values))
     groups: dict[str, list[int]] = {}
+    unusable: dict[int, str] = {}
     for i, record in enumerate(records):
         if record.doc_type not in kit.layouts:
             raise InvalidField(f"records[{i}].doc_type", "has no page layout in the QA kit", record.doc_type)
-        groups.setdefault(record.doc_type, []).append(i)
+        problem = _page_problem(pages[i], kit.layouts[record.doc_type].layout)
+        if problem:
+            unusable[i] = f"pages[{i}] {problem}"
+        else:
+            groups.setdefault(record.doc_type, []).append(i)
     parts = []
     features = np.zeros((n, FEATURE_SHAPE[0] * FEATURE_SHAPE[1]), np.float32)
     enrolled = np.zeros_like(features)
@@ -575,9 +578,35 @@ def check_printed(
             features[index] = chunk_features
             enrolled[index] = chunk_enrolled
             parts.append((index, verdict))
+    if unusable:
+        index = np.array(sorted(unusable))
+        reasons = [unusable[i] for i in index]
+        failed = tuple(make_check(name, np.full(len(index), np.nan), threshold=0, rule="== 0", zone="page",
+                                  ok=np.zeros(len(index), bool), details=[f"{name}: not checked, {r}" for r in reasons])
+                       for name in PRINTED_CHECKS[1:])
+        parts.append((index, BatchVerdict(checks=failed, n=len(index))))
     merged = merge_verdicts(parts, n)
+    if not merged.checks:  # an empty batch still names every check
+        merged = BatchVerdict(checks=tuple(make_check(name, np.zeros(0), threshold=0, rule="== 0", zone="page")
+                                           for name in PRINTED_CHECKS[1:]), n=0)
+    usable = np.array([i not in unusable for i in range(n)], bool)
+    page_format = make_check("page_format", usable.astype(float), threshold=1, rule="== 1", zone="page",
+                             details=[unusable.get(i, "") for i in range(n)])
     swap = _photo_swap(records, features, enrolled, photos, kit.thresholds)
-    return BatchVerdict(checks=tuple(swap if c.name == "photo_swap" else c for c in merged.checks), n=n)
+    checks = [swap if c.name == "photo_swap" else c for c in merged.checks]
+    return BatchVerdict(checks=(page_format, *checks), n=n)
+
+
+def _page_problem(page, layout: PageLayout) -> str:
+    """Why ``page`` cannot be checked against ``layout`` ('' when it can)."""
+    if not isinstance(page, np.ndarray):
+        return "is not an image"
+    if page.dtype != np.uint8 or page.ndim != 3 or page.shape[2] != 3:
+        return f"must be a BGR uint8 image (got {page.dtype} {page.shape})"
+    if page.shape[:2] != layout.shape:
+        return (f"must be {layout.shape[1]} x {layout.shape[0]} px for {layout.doc_type} "
+                f"(got {page.shape[1]} x {page.shape[0]})")
+    return ""
 
 
 def _photo_swap(records: Sequence, printed: np.ndarray, enrolled: np.ndarray, photos: Sequence,

@@ -151,12 +151,18 @@ def test_expected_pages_match_the_renderer(applicants, render_kit, qa_kit):
             assert np.abs(printed - wanted).max() < 4.0, doc_type
 
 
-def test_a_page_of_the_wrong_size_is_an_error_naming_it(applicants, render_kit, qa_kit):
-    applicant = applicants[0]
-    page = cv2.resize(clean_page(applicant, render_kit), (500, 300))
-    with pytest.raises(InvalidField) as err:
-        _check([applicant], [page], qa_kit)
-    assert err.value.field == "pages[0]"
+def test_a_page_of_the_wrong_size_is_flagged_without_sinking_the_batch(applicants, render_kit, qa_kit):
+    batch = applicants[:3]
+    pages = [clean_page(a, render_kit) for a in batch]
+    pages[1] = cv2.resize(pages[1], (500, 300))
+    verdict = _check(batch, pages, qa_kit)
+    assert verdict.flagged.tolist() == [False, True, False]
+    document = verdict.for_document(1)
+    page_format = document["checks"][0]
+    assert page_format["name"] == "page_format" and not page_format["ok"]
+    assert "pages[1]" in page_format["detail"] and "500 x 300" in page_format["detail"]
+    assert all(not c["ok"] for c in document["checks"])
+    json.dumps(document)
 
 
 def test_lengths_must_agree(applicants, render_kit, qa_kit):
@@ -174,3 +180,4 @@ def test_a_missing_enrolled_photo_flags_instead_of_crashing(applicants, render_k
 def test_an_empty_batch_gives_an_empty_verdict(qa_kit):
     verdict = check_printed([], [], [], [], qa_kit)
     assert verdict.n == 0 and verdict.flagged.shape == (0,)
+    assert verdict.names == PRINTED_CHECKS
