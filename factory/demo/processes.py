@@ -12,7 +12,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
-__all__ = ["ProcessGroup", "wait_until"]
+__all__ = ["ProcessGroup", "wait_until", "SINGLE_THREADED"]
+
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""Every part is its own process, and there are more processes than cores: a
+numerical library's own thread pool in each would only fight over them (QA
+measured twice the CPU time per page with OpenBLAS threads)."""
 
 
 def wait_until(predicate: Callable[[], object], timeout_s: float, *, what: str, every_s: float = 0.1) -> object:
@@ -41,7 +46,7 @@ class ProcessGroup:
         self._handles.append(handle)
         proc = subprocess.Popen(
             list(argv), stdout=handle, stderr=subprocess.STDOUT, cwd=self.root,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True,
+            env={**os.environ, **SINGLE_THREADED, "PYTHONUNBUFFERED": "1", **(env or {})}, start_new_session=True,
         )
         self.procs[name] = proc
         return proc
