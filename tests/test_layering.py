@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-PURE = ["factory.mrz", "factory.scheduler", "factory.qa", "factory.samples", "factory.records", "factory.config"]
+PURE = ["factory.mrz", "factory.scheduler", "factory.qa", "factory.samples", "factory.records", "factory.config",
+        "factory.wire"]
 FORBIDDEN = ["zmq", "sqlite3", "fastapi", "uvicorn", "starlette"]
 
 _PROBE = """
@@ -27,9 +28,11 @@ def test_pure_package_imports_no_io_frameworks(name):
     assert result.stdout.strip() == "", f"{name} pulls in {result.stdout.strip()}"
 
 
-@pytest.mark.parametrize("name", ["factory.mrz", "factory.scheduler", "factory.devices", "factory.qa", "factory.samples"])
+@pytest.mark.parametrize("name", ["factory.mrz", "factory.scheduler", "factory.devices", "factory.qa", "factory.samples",
+                                  "factory.ledger", "factory.wire", "factory.pipeline", "factory.panel",
+                                  "factory.metrics", "factory.demo"])
 def test_every_package_says_what_it_owns(name):
     import importlib
 
     package = importlib.import_module(name)
-    assert package.__doc__ and "import" in package.__doc__ and len(package.__doc__) > 120
+    assert package.__doc__ and "import" in package.__doc__.lower() and len(package.__doc__) > 120
