@@ -194,6 +194,31 @@ def test_plan_switches_between_normal_and_peak_shifts(open_as):
         shoot(page, f"plan-{screen}")
 
 
+def test_a_slow_answer_for_an_earlier_selection_never_replaces_the_item_clicked(open_as, world):
+    """The page selects the oldest item on load; a reviewer who clicks another before that answer
+    arrives must see (and approve) the one clicked, whatever order the answers come back in."""
+    page = open_as("rui")
+    held: list = []
+
+    def hold_detail(route):
+        held.append(route)  # answered only after the click's own answer has been shown
+
+    page.route("**/api/review/*", lambda route: hold_detail(route) if not held and "/image/" not in route.request.url
+               else route.continue_())
+    page.goto("/review")
+    expect(page.locator("#review-items li")).to_have_count(len(world.flagged))
+    page.wait_for_function("() => document.querySelectorAll('#review-items li.sel').length === 1")
+    assert len(held) == 1, "the page's own first selection was not held"
+    auto = page.locator("#review-items li.sel").get_attribute("id").removeprefix("ri-")
+    other = next(a for a in world.flagged if a != auto)
+    page.locator(f"#ri-{other}").click()
+    expect(page.locator("#r-title")).to_contain_text(other)
+    held[0].continue_()
+    page.wait_for_timeout(500)  # the held answer arrives now, late
+    expect(page.locator("#r-title")).to_contain_text(other)
+    expect(page.locator(f"#ri-{other}")).to_have_class("sel")
+
+
 def test_reviewer_approves_one_and_rejects_another(open_as, world, reader):
     first, second = world.flagged[0], world.flagged[1]
     page = open_as("rui")

@@ -327,7 +327,10 @@ function initStock() {
 
 // ------------------------------------------------------------------------------------------------ review
 
-const review = { items: [], index: 0, current: null, rejecting: false };
+// `selection` numbers each selectReview call: a reviewer pressing J quickly, or clicking while the
+// page's first selection is still loading, starts several fetches, and only the newest may fill the
+// detail. `current` is empty while loading, so A and R never act on an item the list no longer shows.
+const review = { items: [], index: 0, current: null, rejecting: false, selection: 0 };
 
 function renderReviewList() {
   document.getElementById("review-count").textContent = review.items.length;
@@ -359,10 +362,13 @@ async function selectReview(index) {
   const empty = !item;
   document.getElementById("review-empty").hidden = !empty;
   document.getElementById("review-detail").hidden = empty;
-  if (empty) { review.current = null; return; }
+  if (empty) { review.selection++; review.current = null; return; }
   const id = item.application_id;
+  const selection = ++review.selection;
+  review.current = null;
   document.getElementById(`ri-${id}`).scrollIntoView({ block: "nearest" });
   const data = await api(`/api/review/${encodeURIComponent(id)}`);
+  if (selection !== review.selection) return;
   review.current = data;
   document.getElementById("r-title").textContent = `${data.application_id} · ${data.doc_type}`;
   document.getElementById("r-meta").textContent = `${T("review.due")} ${(data.due_at || "").replace("T", " ").slice(0, 16)} · ${data.machine || ""} · ${T("review.blank")} ${data.blank_serial || "—"}`;
