@@ -1,3 +1,5 @@
+import re
+import sqlite3
 import subprocess
 import sys
 
@@ -33,3 +35,9 @@ def test_demo_runs_the_whole_line_and_ends_with_a_clean_audit(tmp_path):
     assert "deadlines met" in out and "overtime used:" in out
     assert out.rstrip().endswith("audit clean")
     assert (tmp_path / "demo" / "ledger.db").exists()
+    # The last progress line counts the blanks voided so far, as the summary does.
+    last_progress = [line for line in out.splitlines() if "| spoiled " in line][-1]
+    spoiled_shown = int(re.search(r"\| spoiled ([\d,]+)", last_progress).group(1).replace(",", ""))
+    voided = sqlite3.connect(tmp_path / "demo" / "ledger.db").execute(
+        "SELECT COUNT(*) FROM blanks WHERE state = 'voided'").fetchone()[0]
+    assert spoiled_shown == voided

@@ -147,8 +147,11 @@ def _prometheus_config(out: Path, config_dir: Path, targets: dict[str, list[str]
 
 
 def _ledger_counts(path: Path) -> dict[str, int]:
+    """Applications per state, and ``spoiled``: the blanks voided so far (a blank, not an application state)."""
     with Ledger.open(path) as ledger:
-        return ledger.counts()
+        counts = ledger.counts()
+        counts["spoiled"] = ledger.query("SELECT COUNT(*) FROM blanks WHERE state = 'voided'")[0][0]
+        return counts
 
 
 def _show(line: str, *, final: bool = False) -> None:
