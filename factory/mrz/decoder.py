@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from factory.mrz.checkdigit import _MOD10_TABLE, MRZ_ALPHABET, _check_digit
@@ -436,6 +436,48 @@ def _composite_fields(fmt: MrzFormat) -> frozenset[str]:
     return covered
 
 
+_LOWER_LINE_LENGTHS = {44: "TD3", 36: "TD2"}
+_LINE_1_FIELDS = frozenset({"document_code", "issuing_state", "name", "surname", "given_names",
+                            "name_possibly_truncated"})
+
+
+def _decode_lower_line(line: str, *, reference_date: dt.date | None, correct: bool) -> DecodeResult:
+    """Line 2 of a TD3 (44) or TD2 (36) MRZ on its own, as a specimen or a scan of the lower line gives it.
+
+    Everything checked there is on line 2 (number, dates, personal number, their
+    check digits and the composite), so it is validated in full; the line-1
+    fields (code, issuing state, name) are absent from the result. Line 2 is
+    decoded beside a stand-in line 1 whose own fields are then dropped: a
+    ``PO`` passport of ``CHN`` when the line carries CHN nationality and a PRC
+    passport number (so the GBK-letter personal number is read as such), any
+    other passport otherwise.
+    """
+    width = len(line)
+    upper = line.upper()
+    prc = width == 44 and upper[10:13] == "CHN" and upper[:1] == "E"
+    stand_in = ("POCHN" if prc else "P<UTO") + "X<<X"
+    result = decode([stand_in.ljust(width, "<"), line], reference_date=reference_date, correct=correct)
+
+    def on_line_1(field: str, line_number: int | None) -> bool:
+        return line_number == 1 or field in _LINE_1_FIELDS
+
+    errors = tuple(replace(e, line=1) for e in result.errors if not on_line_1(e.field, e.line))
+    corrections = tuple(replace(c, line=1) for c in result.corrections if c.line != 1)
+    fields = {k: v for k, v in result.fields.items() if k not in _LINE_1_FIELDS}
+    fields["line_2_only"] = True
+    validity = {k: v for k, v in result.field_validity.items() if k not in _LINE_1_FIELDS}
+    return DecodeResult(
+        valid=not errors,
+        format=result.format,
+        document_code=None,
+        fields=fields,
+        field_validity=validity,
+        errors=errors,
+        corrections=corrections,
+        lines=result.lines[1:],
+    )
+
+
 def _strip(text: str) -> str:
     return text.rstrip("<")
 
@@ -485,6 +527,8 @@ def decode(
     errors: list[FieldError] = []
     corrections: list[Correction] = []
     work = _split_input(lines, correct, corrections)
+    if len(work) == 1 and len(work[0]) in _LOWER_LINE_LENGTHS:
+        return _decode_lower_line(work[0], reference_date=reference_date, correct=correct)
     fmt = detect_format(work)
     if fmt is None:
         reason = f"expected 1 line of 30, 2 lines of 36 or 44, or 3 lines of 30 characters; got {len(work)} lines"

@@ -31,6 +31,34 @@ def test_decode_json_of_each_example(name, capsys):
     assert all(out["field_validity"].values())
 
 
+def test_the_prc_specimen_line_2_alone_validates_as_a_lower_line(capsys):
+    """The issue quotes the PRC specimen's line 2 by itself: every checked field is on it."""
+    status = main(["mrz", "decode", EXAMPLES["PRC_PASSPORT"][1], "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert status == 0 and out["valid"] is True and out["errors"] == []
+    assert out["format"] == "TD3" and out["document_code"] is None
+    fields = out["fields"]
+    assert fields["line_2_only"] is True and fields["profile"] == "prc_passport"
+    assert (fields["document_number"], fields["nationality"], fields["sex"]) == ("EF1260892", "CHN", "F")
+    assert (fields["date_of_birth"], fields["date_of_expiry"]) == ("1985-03-20", "2029-01-17")
+    assert fields["name_cn"] == "证件样"  # 证件样本's first three characters as GBK letters
+    assert "surname" not in fields and "issuing_state" not in fields  # line 1 is not there to read
+    assert all(out["field_validity"].values())
+
+
+@pytest.mark.parametrize("column", [9, 20, 28, 44])
+def test_a_lone_line_2_with_one_digit_changed_is_caught_where_it_is(column, capsys):
+    for line in (EXAMPLES["PRC_PASSPORT"][1], EXAMPLES["TD3"][1], EXAMPLES["TD2"][1]):
+        if column > len(line):
+            continue
+        digit = line[column - 1]
+        changed = line[: column - 1] + str((int(digit) + 1) % 10 if digit.isdigit() else 0) + line[column:]
+        assert main(["mrz", "decode", changed, "--json"]) == 1
+        out = json.loads(capsys.readouterr().out)
+        assert out["errors"], changed
+        assert all(e["position"]["line"] == 1 for e in out["errors"])
+
+
 def test_decode_invalid_exits_1_with_errors(capsys):
     line2 = EXAMPLES["TD3"][1][:19] + "3" + EXAMPLES["TD3"][1][20:]
     status = main(["mrz", "decode", EXAMPLES["TD3"][0], line2, "--json"])
