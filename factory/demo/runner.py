@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,12 +120,27 @@ def _demo_line_toml(source: dict) -> str:
     return "".join(lines)
 
 
-def _write_demo_config(source_dir: Path, target: Path) -> Path:
+def _demo_seasons_toml(source: str, normal_daily_intake: int) -> str:
+    """The source seasons with the normal intake of the demo's smaller line: the day's count over the
+    peak's volume factor, so that the demo's peak day is that factor times its normal day."""
+    text, replaced = re.subn(r"(?m)^normal_daily_intake\s*=.*$",
+                             f"normal_daily_intake = {normal_daily_intake}  # the demo's line: written by `factory demo`",
+                             source)
+    if not replaced:
+        raise ValueError("seasons.toml: normal_daily_intake: missing")
+    return text
+
+
+def _write_demo_config(source_dir: Path, target: Path, options: DemoOptions) -> Path:
     target.mkdir(parents=True)
     for name in SECTIONS:
         shutil.copy(source_dir / f"{name}.toml", target / f"{name}.toml")
     with open(source_dir / "line.toml", "rb") as handle:
         (target / "line.toml").write_text(_demo_line_toml(tomllib.load(handle)), encoding="utf-8")
+    peak = load_config(source_dir).seasons.peak_on(options.day)
+    normal = max(1, round(options.count / (peak.volume_factor if peak else 1.0)))
+    seasons = (source_dir / "seasons.toml").read_text(encoding="utf-8")
+    (target / "seasons.toml").write_text(_demo_seasons_toml(seasons, normal), encoding="utf-8")
     load_config(target)  # the demo's configuration is validated like any other
     return target
 
@@ -208,12 +224,13 @@ def run_demo(options: DemoOptions) -> int:
     out = options.out.resolve()
     _prepare_directory(out)
     source = Path(options.config_dir) if options.config_dir else Path(__file__).resolve().parents[2] / "configs"
-    config_dir = _write_demo_config(source, out / "configs")
+    config_dir = _write_demo_config(source, out / "configs", options)
     config = load_config(config_dir)
     peak = config.seasons.peak_on(options.day)
     machines = list(config.line.machines)
-    print(f"factory demo: {options.count:,} applications accepted {options.day}"
-          f" ({'peak ' + peak.name + f', x{peak.volume_factor:g} intake, {peak.shift_hours:g} h shifts' if peak else 'no peak'});"
+    peak_text = (f"peak {peak.name}, x{peak.volume_factor:g} the demo line's normal intake of "
+                 f"{config.seasons.normal_daily_intake:,}, {peak.shift_hours:g} h shifts") if peak else "no peak"
+    print(f"factory demo: {options.count:,} applications accepted {options.day} ({peak_text});"
           f" {len(machines)} printers ({', '.join(m.id for m in machines)}), {options.qa_workers} QA workers,"
           f" line time x{options.speed:g}")
     print(f"working directory {out} (logs in {out / 'logs'})")
