@@ -20,6 +20,7 @@ import zmq
 
 from pipeline_line import assert_printed_once, wait_until
 from factory.devices.client import SimulatorClient
+from factory.devices.driver import MachineState
 from factory.pipeline.keys import load_client_keys, secure_client
 from factory.wire import Credit, Heartbeat, Hello, JobDone, QaVerdicts, encode
 
@@ -90,7 +91,8 @@ def test_kill_9_a_worker_mid_print_and_the_controller_mid_batch(line):
 @pytest.mark.slow
 def test_a_device_jams_goes_offline_and_runs_out_of_blanks(line):
     faults = {
-        "B01": ("--fault", "jam=0.15", "--fault", "offline=0.05", "--offline-s", "5:20", "--auto-clear-s", "5"),
+        "B01": ("--fault", "jam=0.15", "--fault", "offline=0.1", "--offline-s", "5:20", "--auto-clear-s", "5",
+                "--seed", "3"),
         "C01": ("--fault", "laser_ribbon=0.05", "--auto-clear-s", "5"),
     }
     line.keys_for(*MACHINES, "qa1", "intake")
@@ -123,6 +125,15 @@ def test_a_device_jams_goes_offline_and_runs_out_of_blanks(line):
     # Each spoiled blank was followed by a reprint of its application on a new blank.
     reprinted = line.query("SELECT COUNT(*) FROM applications WHERE attempt >= 2")[0][0]
     assert reprinted >= 1
+    # B01 went offline at least once and came back, and its device log says so.
+    with SimulatorClient(line.devices["B01"]) as device:
+        states, after = [], 0
+        while batch := device.events(after, limit=500):
+            states += [(e.state, e.reason) for e in batch if e.kind == "state"]
+            after = batch[-1].seq
+    went_offline = [i for i, (state, _) in enumerate(states) if state == MachineState.OFFLINE.value]
+    assert went_offline, states
+    assert any(state != MachineState.OFFLINE.value for state, _ in states[went_offline[0] + 1:]), states
 
 
 @pytest.mark.slow
