@@ -138,11 +138,16 @@ class Line:
 
     # ------------------------------------------------------------------ data
 
-    def write_applications(self, count: int, seed: int) -> Path:
+    def write_applications(self, count: int, seed: int, *, images: bool = False) -> Path:
+        """``count`` applications as a .jsonl file; with ``images``, their portraits and signatures are
+        written too (QA workers checking printed pages compare them with the page)."""
+        from factory.commands.sample import write_images
         from factory.config import load_config
 
         config = load_config()
         samples = generate_applications(count, seed, config, day=dt.date(2026, 2, 24), image_dir=str(self.root))
+        if images:
+            write_images(samples, workers=os.cpu_count() or 1)
         path = self.root / f"applications-{seed}.jsonl"
         with open(path, "w", encoding="utf-8") as out:
             for sample in samples:
