@@ -18,7 +18,8 @@ PUBLIC = {
         "WIRE_VERSION", "OLDEST_VERSION", "KINDS", "ROLES", "RECONCILE_OUTCOMES", "CONTROL_ACTIONS",
         "MAX_FRAME_BYTES", "Message", "Hello", "Welcome", "Refused", "Reregister", "Heartbeat", "Credit", "JobOffer",
         "JobAccepted", "JobRefused", "JobDone", "JobRef", "Reconcile", "ReconcileItem", "ReconcileReport", "QaItem",
-        "QaBatch", "QaVerdict", "QaVerdicts", "IntakeRequest", "IntakeReply", "Control", "Frame", "encode", "decode",
+        "QaBatch", "QaVerdict", "QaVerdicts", "QaCheckResult", "IntakeItem", "IntakeBatch", "IntakeVerdict",
+        "IntakeVerdicts", "INTAKE_OUTCOMES", "IntakeRequest", "IntakeReply", "Control", "Frame", "encode", "decode",
         "decode_frame", "to_body", "UPGRADES", "upgrade_body",
     },
     "factory.pipeline": {
