@@ -23,7 +23,8 @@ PUBLIC = {
         "decode_frame", "to_body", "UPGRADES", "upgrade_body",
     },
     "factory.pipeline": {
-        "Controller", "ControllerSettings", "PrinterWorker", "reconcile_outcome", "QaWorker", "QaCheck",
+        "Controller", "ControllerSettings", "PrinterWorker", "reconcile_outcome", "QaWorker", "QaCheck", "IntakeCheck",
+        "intake_check",
         "record_check", "printed_check", "Link", "StationRefused", "send_intake", "InstantDevice", "ServerKeys",
         "ClientKeys", "make_keys", "load_server_keys", "load_client_keys", "start_authenticator", "Pulse", "Backoff",
         "heard", "is_alive", "dead_peers", "heartbeat_due", "next_backoff", "MAX_CREDIT", "grant", "spend",
