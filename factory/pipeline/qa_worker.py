@@ -178,10 +178,10 @@ def printed_check(config: Config) -> QaCheck:
                 names = {c.name for c in printed}
                 checks = (*(c for c in v.checks if c.name not in names), *printed)
                 reasons = list(v.reasons) + [c.details[position] for c in batch.checks if not c.ok[position]]
-                read = batch.mrz_read[position] if batch.mrz_read is not None else ()
+                lines_read = batch.mrz_read[position] if batch.mrz_read is not None else ()
                 verdicts[i] = QaVerdict(job_id=v.job_id, attempt=v.attempt,
                                         passed=v.passed and not bool(flagged[position]), checks=checks,
-                                        reasons=tuple(reasons), mrz_read=tuple(read))
+                                        reasons=tuple(reasons), mrz_read=tuple(lines_read))
         for i, v in enumerate(verdicts):
             if i not in usable or i in missing:
                 verdicts[i] = _flag_missing(v)
