@@ -29,7 +29,7 @@ from factory.scheduler import build_calendar
 from factory.wire import QaItem, QaVerdicts, decode, encode
 
 from conftest import TestClient
-from panel_world import PASSWORD, START, ShiftedClock, login
+from panel_world import PASSWORD, START, ShiftedClock, csrf_of, login
 
 pytestmark = pytest.mark.integration
 
@@ -40,9 +40,17 @@ def flagged(config, tmp_path):
     ledger = Ledger.open(tmp_path / "ledger.sqlite", shifts=shift_clock(config.line))
     samples = generate_applications(12, 17, config, day=(START - dt.timedelta(days=1)).date(), image_dir=str(tmp_path))
     sample = next(s for s in samples if s.record["doc_type"] == "passport")
+    held = [s.record for s in samples if s is not sample][:2]
     admissions, _ = prepare_intake([("line 1", sample.record)], config, build_calendar(config.calendar))
     now = clock()
     ledger.add_applications(admissions, station="intake", now=now - 600)
+    # Two more are held before printing: their signatures match a look-alike of the name.
+    waiting, _ = prepare_intake([(f"held {i}", r) for i, r in enumerate(held)], config, build_calendar(config.calendar))
+    ledger.add_applications(waiting, station="intake:client", now=now - 600, hold=True)
+    for record in held:
+        ledger.record_intake(record["application_id"], "review", station="qa1", now=now - 550, reasons=["哓 for 晓"],
+                             checks=[{"name": "signature_lookalike", "ok": False, "value": 0.05,
+                                      "detail": "哓 for 晓", "zone": "signature"}])
     photo, signature = draw_images(sample, SignatureWriter(), FaceDetector())
     for kind, image in (("photo", photo), ("signature", signature)):
         (tmp_path / f"{kind}s").mkdir(exist_ok=True)
@@ -76,6 +84,8 @@ def flagged(config, tmp_path):
                      ledger_lock=line.lock)
     client = TestClient(app, base_url="http://127.0.0.1")
     assert login(client, "rui").status_code == 303
+    client.held = [r["application_id"] for r in held]
+    client.ledger = ledger
     yield client, app_id, verdict, encode_record(bound)
     client.close()
     users.close()
@@ -85,7 +95,8 @@ def flagged(config, tmp_path):
 def test_the_reviewer_sees_the_failing_check_its_value_and_its_zone(flagged):
     client, app_id, verdict, mrz = flagged
     assert not verdict.passed
-    assert [i["application_id"] for i in client.get("/api/review").json()["items"]] == [app_id]
+    items = {i["application_id"]: i["stage"] for i in client.get("/api/review").json()["items"]}
+    assert items == {app_id: "printed", **dict.fromkeys(client.held, "intake")}
     detail = client.get(f"/api/review/{app_id}").json()
     failing = {c["name"]: c for c in detail["failing"]}
     dob = failing["viz_date_of_birth"]
@@ -95,3 +106,16 @@ def test_the_reviewer_sees_the_failing_check_its_value_and_its_zone(flagged):
     assert "viz_date_of_birth" in zones["date_of_birth"]["checks"] and zones["date_of_birth"]["w"] > 0
     assert detail["mrz"]["read"] == list(mrz) == detail["mrz"]["expected"]  # what the QA worker read back
     assert not any(c["differs"] for line in detail["mrz"]["diff"] for c in line)
+
+
+def test_an_application_held_before_printing_is_approved_to_the_queue_or_returned(flagged):
+    client, *_ = flagged
+    token = csrf_of(client)
+    detail = client.get(f"/api/review/{client.held[0]}").json()
+    assert detail["stage"] == "intake" and detail["failing"][0]["zone"] == "signature"
+    first = client.post(f"/api/review/{client.held[0]}/approve", json={}, headers={"X-CSRF-Token": token})
+    second = client.post(f"/api/review/{client.held[1]}/reject", json={"route": "new_signature", "note": "哓"},
+                         headers={"X-CSRF-Token": token})
+    assert (first.json()["state"], second.json()["state"]) == ("queued", "returned_to_acceptance")
+    assert client.ledger.events(client.held[1])[-1]["station"] == "reviewer:rui"
+    assert client.ledger.events(client.held[1])[-1]["reason"] == "new_signature: 哓"
