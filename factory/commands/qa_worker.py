@@ -11,7 +11,7 @@ from factory.errors import FactoryError
 from factory.metrics.process import add_metrics_port, qa_metrics
 from factory.pipeline.keys import load_client_keys
 from factory.pipeline.link import Link
-from factory.pipeline.qa_worker import QaWorker, printed_check, record_check
+from factory.pipeline.qa_worker import QaWorker, intake_check, printed_check, record_check
 from factory.pipeline.shell import DEFAULT_ENDPOINT, setup_logging, stop_on_signals
 
 __all__ = ["register", "run"]
@@ -25,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a QA station: check printed documents in batches",
         description="Connect to the controller, take batches of printed documents and return one verdict per "
         "document. --check printed runs the page checks of factory.qa on the images the printers wrote; "
-        "--check record runs the image-free checks (record as printed, validity, MRZ round trip).",
+        "--check record runs the image-free checks (record as printed, validity, MRZ round trip). Every QA "
+        "station also takes intake batches (a controller run with --intake-qa): the before-printing checks of "
+        "factory.qa on each application's photo and signature.",
     )
     parser.add_argument("--name", default="qa1", help="station name = CURVE key name (default qa1)")
     parser.add_argument("--connect", default=DEFAULT_ENDPOINT, help=f"controller endpoint (default {DEFAULT_ENDPOINT})")
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         check = metrics.wrap(check)
     link = Link(args.connect, role="qa", station=args.name, slots=args.batches, keys=keys,
                 heartbeat_s=args.heartbeat)
-    worker = QaWorker(link, check, batches=args.batches)
+    worker = QaWorker(link, check, batches=args.batches, intake=intake_check(config))
     stop = stop_on_signals()
     try:
         worker.run(stop.is_set)

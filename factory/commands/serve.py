@@ -51,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="seconds a dead worker's jobs wait for it to come back before needs_reconcile")
     parser.add_argument("--qa-batch", type=int, default=16, help="documents per QA batch")
     parser.add_argument("--no-dispatch", action="store_true", help="do not dispatch passed documents")
+    parser.add_argument("--intake-qa", action="store_true",
+                        help="check every application before printing on the QA workers (photo, signature): "
+                             "failed ones go back to their acceptance point, look-alike signatures to a reviewer")
     parser.add_argument("--log-level", default="INFO")
     add_metrics_port(parser, "9400")
     parser.add_argument("--metrics-every", type=float, default=5.0,
@@ -108,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ControllerSettings(
         endpoint=args.bind, heartbeat_s=args.heartbeat, liveness=args.liveness, lease_s=args.lease,
         reconcile_grace_s=args.reconcile_grace, qa_batch_size=args.qa_batch, auto_dispatch=not args.no_dispatch,
+        intake_qa=args.intake_qa,
     )
     ledger = open_ledger(args.ledger, config)
     controller = Controller(ledger, config, calendar, settings, keys=keys)

@@ -4,14 +4,18 @@ The parts are the real commands, each its own process: the controller with
 the ledger (``factory serve``), eight simulated printers (``factory
 device-sim``, five booklet and three card machines) each driven by its
 printer worker (``factory worker``), two QA workers (``factory qa-worker``
-checking the printed pages), and Debian's Prometheus when it is installed.
-The day's applications are generated with their portraits and signatures in
-batches and sent through the controller as acceptance points would
-(``factory intake --connect``), while the line prints. Printers jam, go
+checking each application before printing and the printed pages), and
+Debian's Prometheus when it is installed. The day's applications are
+generated with their portraits and signatures in batches and sent through
+the controller as acceptance points would (``factory intake --connect``),
+while the line prints. The controller runs intake QA (``--intake-qa``): the
+QA workers check every portrait and signature first; the generator's
+look-alike signatures (2 % of names with a mistakable character) go to a
+reviewer, failed portraits back to their acceptance point. Printers jam, go
 offline and misprint at configured rates; the QA stage is to catch every
 misprint. The run ends when every application is settled (dispatched,
-flagged for a reviewer, or waiting for an operator), and ``factory audit``
-checks the ledger.
+flagged for a reviewer, returned, or waiting for an operator), and ``factory
+audit`` checks the ledger.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ DEFAULT_DEFECTS = {
 # Blanks loaded per machine and serial prefix: more than its share of a 20,000-document day.
 _BLANKS = {"booklet": {"E": 3500}, "card": {"C": 3500, "L": 1200, "R": 400, "H": 300}}
 _SERIAL_BASE = {"E": 10_000_001, "C": 20_000_001, "L": 30_000_001, "R": 40_000_001, "H": 50_000_001}
-SETTLED = {"dispatched", "qa_flagged", "needs_reconcile", "returned_to_acceptance"}
+SETTLED = {"dispatched", "qa_flagged", "needs_reconcile", "returned_to_acceptance", "intake_flagged"}
 CYCLE_S = (45, 60)
 """The simulated printers' print cycle, line seconds a document (seeds: under a minute)."""
 _MARKER = ".factory-demo"
@@ -183,14 +187,15 @@ def _progress(started: float, sent: int, total: int, counts: dict[str, int]) -> 
     printed = sum(counts.get(s, 0) for s in ("printed", "qa_passed", "qa_flagged", "approved", "dispatched"))
     waiting = counts.get("queued", 0) + counts.get("leased", 0) + counts.get("printing", 0)
     return (
-        f"{minutes:5.1f} min | intake {sent:,}/{total:,} | waiting {waiting:,} | printed {printed:,} "
+        f"{minutes:5.1f} min | intake {sent:,}/{total:,} | intake QA {counts.get('accepted', 0):,} "
+        f"| returned {counts.get('returned_to_acceptance', 0):,} | waiting {waiting:,} | printed {printed:,} "
         f"| dispatched {counts.get('dispatched', 0):,} | flagged {counts.get('qa_flagged', 0):,} "
         f"| spoiled {counts.get('spoiled', 0):,} | reconcile {counts.get('needs_reconcile', 0):,}   "
     )
 
 
 def _collect_summary(out: Path, options: DemoOptions, config, started_wall: float,
-                     finished_wall: float) -> DemoSummary:
+                     finished_wall: float, lookalikes: frozenset[str] = frozenset()) -> DemoSummary:
     with Ledger.open(out / "ledger.db") as ledger:
         states = ledger.counts()
         printed_rows = ledger.query(
@@ -200,7 +205,10 @@ def _collect_summary(out: Path, options: DemoOptions, config, started_wall: floa
         )
         spoiled = [r[0] or "unknown" for r in ledger.query("SELECT reason FROM blanks WHERE state = 'voided'")]
         qa = {(r[0], r[1]): bool(r[2]) for r in ledger.query(
-            "SELECT application_id, blank_serial, passed FROM qa_results")}
+            "SELECT application_id, blank_serial, passed FROM qa_results WHERE attempt > 0")}
+        intake = {r[0]: r[1] for r in ledger.query(
+            "SELECT subject, event FROM events WHERE kind = 'application' AND event IN"
+            " ('intake_passed', 'intake_flagged', 'returned') AND from_state = 'accepted'")}
         report = audit_ledger(ledger)
     truth = []
     for path in sorted((out / "pages").glob("*/ground_truth.jsonl")):
@@ -216,6 +224,7 @@ def _collect_summary(out: Path, options: DemoOptions, config, started_wall: floa
                      else config.line.shifts.normal_hours),
         normal_hours=config.line.shifts.normal_hours, acceptance_day=options.day,
         calendar=build_calendar(config.calendar), audit_problems=[str(v) for v in report.violations],
+        intake_outcomes=intake, lookalike_ids=lookalikes,
     )
 
 
@@ -245,7 +254,7 @@ def run_demo(options: DemoOptions) -> int:
         common = ["--keys", str(out / "keys"), "--config", str(config_dir)]
         group.factory("controller", "serve", "--ledger", str(out / "ledger.db"), "--bind", "tcp://127.0.0.1:*",
                       "--endpoint-file", str(out / "controller.endpoint"), "--panel-port", str(options.panel_port),
-                      *common)
+                      "--intake-qa", *common)
         wait_until(lambda: (out / "controller.endpoint").exists() or group.dead(), 60, what="the controller")
         if group.dead():
             raise RuntimeError("the controller did not start:\n" + group.tail("controller"))
@@ -335,7 +344,9 @@ def run_demo(options: DemoOptions) -> int:
             _check_alive(group)
             time.sleep(2.0)
         finished_wall = time.time()
-        summary = _collect_summary(out, options, config, started_wall, finished_wall)
+        lookalikes = frozenset(s.record["application_id"] for s in samples
+                               if s.truth.get("defect") == "signature_lookalike")
+        summary = _collect_summary(out, options, config, started_wall, finished_wall, lookalikes)
         print(format_summary(summary))
         if options.keep_running:
             print("the line keeps running; press Ctrl-C to stop it")

@@ -52,6 +52,10 @@ class DemoSummary:
     wall_seconds: float
     audit_clean: bool
     audit_problems: Sequence[str] = field(default_factory=tuple)
+    intake: Mapping[str, int] = field(default_factory=dict)
+    """Intake QA's first word on each application: passed, review (a reviewer decides), returned."""
+    lookalikes: tuple[int, int] = (0, 0)
+    """Look-alike signatures the sample generator injected: (held for review or returned, injected)."""
 
 
 def summarize_run(
@@ -69,11 +73,15 @@ def summarize_run(
     acceptance_day: dt.date,
     calendar: WorkingCalendar,
     audit_problems: Sequence[str],
+    intake_outcomes: Mapping[str, str] | None = None,
+    lookalike_ids: Iterable[str] = (),
 ) -> DemoSummary:
     """Combine a run's records into its summary (see the module docstring for the time model).
 
     ``qa_passed`` maps (application_id, blank_serial) to the QA verdict of that page;
-    ``ground_truth`` holds the simulators' lines (application_id, blank_serial, defects).
+    ``ground_truth`` holds the simulators' lines (application_id, blank_serial, defects);
+    ``intake_outcomes`` maps an application to intake QA's event (``intake_passed``, ``intake_flagged``,
+    ``returned``); ``lookalike_ids`` are the applications the generator gave a look-alike signature.
     """
     per_shift = max(1, int(shift_hours * 3600.0 / cycle_s + 1e-9))  # documents a machine prints in a shift
     met = missed = 0
@@ -107,7 +115,14 @@ def summarize_run(
         for kind in kinds:
             injected[kind] += 1
             caught[kind] += not verdict
+    outcomes = dict(intake_outcomes or {})
+    names = {"intake_passed": "passed", "intake_flagged": "review", "returned": "returned"}
+    intake = Counter(names[e] for e in outcomes.values() if e in names)
+    lookalike_ids = set(lookalike_ids)
+    lookalikes_caught = sum(outcomes.get(a) in ("intake_flagged", "returned") for a in lookalike_ids)
     return DemoSummary(
+        intake={k: intake.get(k, 0) for k in ("passed", "review", "returned")} if outcomes else {},
+        lookalikes=(lookalikes_caught, len(lookalike_ids)),
         applications=sum(states.values()),
         states=dict(states),
         printed=len(printed),
@@ -133,8 +148,14 @@ def format_summary(summary: DemoSummary) -> str:
         f"documents printed {summary.printed:,}; spoiled "
         + (", ".join(f"{reason} {n}" for reason, n in sorted(summary.spoiled_by_reason.items())) or "none")
         + f"; flagged for review {summary.flagged:,}",
-        "print defects caught by QA (caught/injected):",
     ]
+    if summary.intake:
+        caught, injected = summary.lookalikes
+        lines.append(
+            f"intake QA: passed {summary.intake['passed']:,}, to a reviewer {summary.intake['review']:,}, "
+            f"back to the acceptance point {summary.intake['returned']:,}; look-alike signatures caught "
+            f"{caught}/{injected}" + (f" ({100.0 * caught / injected:.1f} %)" if injected else ""))
+    lines.append("print defects caught by QA (caught/injected):")
     for kind, (caught, injected) in summary.defects.items():
         lines.append(f"  {kind:<16} {caught:>5}/{injected:<5} {100.0 * caught / injected:5.1f} %")
     if not summary.defects:

@@ -130,6 +130,10 @@ def _check_events(
             except (KeyError, ValueError):
                 violations.append(Finding("events", app_id, f"event {ev['seq']} {ev['event']!r} not allowed in {state}"))
                 break
+            if ev["event"] == Event.RETURNED and not (ev.get("reason") or "").strip():
+                violations.append(Finding("events", app_id, f"event {ev['seq']} returned it to its acceptance "
+                                          "point without the reasons"))
+                break
             if ev["from_state"] != state or ev["to_state"] != expected:
                 violations.append(Finding("events", app_id, f"event {ev['seq']} records {ev['from_state']} -> "
                                           f"{ev['to_state']}, the table says {state} -> {expected}"))
@@ -255,6 +259,8 @@ def audit_rows(
         if app["state"] == JobState.NEEDS_RECONCILE:
             open_items.append(Finding("reconcile", app_id, f"needs an operator (machine {app.get('machine')}, "
                                       f"attempt {app.get('attempt')}, blank {app['blank_serial']})"))
+        if app["state"] == JobState.INTAKE_FLAGGED:
+            open_items.append(Finding("intake", app_id, "waits for a reviewer before printing (signature)"))
 
     _check_events(apps, events, violations)
 

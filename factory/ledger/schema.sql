@@ -69,10 +69,12 @@ CREATE TABLE IF NOT EXISTS qa_results (
     blank_serial   TEXT,
     station        TEXT NOT NULL,
     passed         INTEGER NOT NULL,
-    checks         TEXT NOT NULL,                 -- JSON: check name -> passed
+    checks         TEXT NOT NULL,                 -- JSON list of {name, ok, value, detail, zone}
+                                                  -- (schema 1 rows: a map check name -> passed)
     reasons        TEXT NOT NULL,                 -- JSON list of strings
     at             REAL NOT NULL,
-    PRIMARY KEY (application_id, attempt)
+    mrz_read       TEXT,                          -- JSON list of the MRZ lines read back (schema 2)
+    PRIMARY KEY (application_id, attempt)         -- attempt 0: the before-printing (intake) checks
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS reviews (

@@ -6,6 +6,13 @@ An application moves
     accepted → queued → leased(machine, attempt, lease expiry) → printing(blank serial)
              → printed → qa_passed | qa_flagged → approved | rejected → dispatched
 
+When the controller runs intake QA (``factory serve --intake-qa``) an
+application waits in ``accepted`` for the before-printing checks:
+``intake_passed`` queues it, ``returned`` sends it back to its acceptance
+point with the reasons (``returned_to_acceptance``, no blank spent), and
+``intake_flagged`` (a signature that matches a look-alike of the name) holds
+it for a reviewer, who approves it (queued) or returns it.
+
 with the detours a production line needs: a device that refuses or never
 received the job sends it back to the queue; a jam spoils the blank and the
 job is requeued on a new one (attempt + 1); a job whose device *may* have
@@ -67,6 +74,8 @@ class JobState(StrEnum):
     REJECTED = "rejected"
     DISPATCHED = "dispatched"
     RETURNED_TO_ACCEPTANCE = "returned_to_acceptance"
+    INTAKE_FLAGGED = "intake_flagged"
+    """Held before printing for a reviewer (a look-alike signature)."""
 
 
 class Event(StrEnum):
@@ -77,7 +86,11 @@ class Event(StrEnum):
     VALIDATED = "validated"
     """Intake stored the record and computed its deadline."""
     RETURNED = "returned"
-    """Sent back to the acceptance point before printing (a pre-print check failed)."""
+    """Sent back to the acceptance point before printing (a pre-print check failed), with the reasons."""
+    INTAKE_PASSED = "intake_passed"
+    """The before-printing checks passed: fit to print."""
+    INTAKE_FLAGGED = "intake_flagged"
+    """The before-printing checks want a reviewer (a signature matches a look-alike of the name)."""
     LEASED = "leased"
     """The controller committed a dispatch to a machine (attempt + 1)."""
     REFUSED = "refused"
@@ -119,6 +132,10 @@ S, E = JobState, Event
 TRANSITIONS: Mapping[tuple[JobState, Event], JobState] = MappingProxyType({
     (S.ACCEPTED, E.VALIDATED): S.QUEUED,
     (S.ACCEPTED, E.RETURNED): S.RETURNED_TO_ACCEPTANCE,
+    (S.ACCEPTED, E.INTAKE_PASSED): S.QUEUED,
+    (S.ACCEPTED, E.INTAKE_FLAGGED): S.INTAKE_FLAGGED,
+    (S.INTAKE_FLAGGED, E.APPROVED): S.QUEUED,
+    (S.INTAKE_FLAGGED, E.RETURNED): S.RETURNED_TO_ACCEPTANCE,
     (S.QUEUED, E.RETURNED): S.RETURNED_TO_ACCEPTANCE,
     (S.QUEUED, E.LEASED): S.LEASED,
     (S.LEASED, E.REFUSED): S.QUEUED,

@@ -47,9 +47,11 @@ __all__ = [
     "InFlightJob",
     "PrintedJob",
     "Ledger",
+    "check_results",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first. 2: ``qa_results.mrz_read``, and ``checks`` as a list of check results (old rows stay maps)."""
 _UTC_SHIFTS = ShiftClock(timezone="UTC", start=dt.time(0, 0))
 
 
@@ -105,6 +107,41 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
         yield items[start:start + size]
 
 
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    """Bring a ledger of an older schema to ``SCHEMA_VERSION`` in one transaction (rows are kept as they are)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if version < 2:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(qa_results)")}
+            if "mrz_read" not in columns:
+                db.execute("ALTER TABLE qa_results ADD COLUMN mrz_read TEXT")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def check_results(checks: Mapping[str, bool] | Iterable[Any]) -> list[dict[str, Any]]:
+    """QA checks as the ledger keeps them: ``[{name, ok, value, detail, zone}]``.
+
+    Takes a map name -> passed, or check results (mappings or objects with
+    those attributes, e.g. ``factory.wire.QaCheckResult``); absent fields are
+    None / ''.
+    """
+    if isinstance(checks, Mapping):
+        checks = [{"name": name, **value} if isinstance(value, Mapping) else {"name": name, "ok": value}
+                  for name, value in checks.items()]
+    out = []
+    for check in checks:
+        get = check.get if isinstance(check, Mapping) else (lambda key, default=None, c=check: getattr(c, key, default))
+        value = get("value", None)
+        out.append({"name": str(get("name")), "ok": bool(get("ok", False)),
+                    "value": None if value is None else float(value), "detail": get("detail", "") or "",
+                    "zone": get("zone", "") or ""})
+    return out
+
+
 class Ledger:
     """The durable store. One per process (sqlite3 connections are not shared between threads)."""
 
@@ -134,12 +171,14 @@ class Ledger:
             schema = resources.files("factory.ledger").joinpath("schema.sql").read_text(encoding="utf-8")
             db.executescript("BEGIN IMMEDIATE;" + schema + "COMMIT;")
             db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if int(row[0]) > SCHEMA_VERSION:
+                db.close()
+                raise LedgerError(f"{path}: schema version {row[0]} is newer than this program's {SCHEMA_VERSION}")
+            if int(row[0]) < SCHEMA_VERSION:
+                _migrate(db, int(row[0]))
         except sqlite3.Error as err:
             raise LedgerError(f"{path}: cannot open the ledger ({err})") from err
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if int(row[0]) > SCHEMA_VERSION:
-            db.close()
-            raise LedgerError(f"{path}: schema version {row[0]} is newer than this program's {SCHEMA_VERSION}")
         return cls(db, path, shifts or _UTC_SHIFTS)
 
     def close(self) -> None:
@@ -198,11 +237,14 @@ class Ledger:
 
     # ------------------------------------------------------------------ intake
 
-    def add_applications(self, admissions: Sequence[Admission], *, station: str, now: float) -> IntakeResult:
+    def add_applications(self, admissions: Sequence[Admission], *, station: str, now: float,
+                         hold: bool = False) -> IntakeResult:
         """Store validated applications (``accepted`` then ``queued``), all in one transaction.
 
         An id already stored with the identical record is skipped (re-running an
-        intake is harmless); with a different record it is rejected.
+        intake is harmless); with a different record it is rejected. With
+        ``hold`` they stay ``accepted`` for the before-printing checks
+        (``record_intake`` moves them on).
         """
         added: list[str] = []
         present: list[str] = []
@@ -238,7 +280,8 @@ class Ledger:
                     )
                     self._insert_event(now, station, "application", app.application_id, 1, Event.RECEIVED,
                                        None, JobState.ACCEPTED)
-                self.apply(app.application_id, Event.VALIDATED, station=station, now=now)
+                if not hold:
+                    self.apply(app.application_id, Event.VALIDATED, station=station, now=now)
                 added.append(app.application_id)
         return IntakeResult(tuple(added), tuple(present), tuple(rejected))
 
@@ -451,23 +494,98 @@ class Ledger:
         return self.apply(application_id, Event.LEASED, machine=machine, lease_s=lease_s, station=station, now=now)
 
     def record_qa(
-        self, application_id: str, attempt: int, *, passed: bool, checks: Mapping[str, bool],
-        reasons: Sequence[str], station: str, now: float,
+        self, application_id: str, attempt: int, *, passed: bool, checks: Mapping[str, bool] | Iterable[Any],
+        reasons: Sequence[str], station: str, now: float, mrz_read: Sequence[str] = (),
     ) -> Change:
-        """A QA verdict: ``qa_passed`` or ``qa_flagged``, with its checks kept in ``qa_results``."""
+        """A QA verdict: ``qa_passed`` or ``qa_flagged``, with its checks kept in ``qa_results``.
+
+        ``checks``: each check's name, ok, measured value, detail and zone (see
+        ``check_results``; a bare map name -> passed is accepted too);
+        ``mrz_read``: the MRZ lines the QA worker read back off the page.
+        """
         with self.transaction():
             change = self.apply(application_id, Event.QA_PASSED if passed else Event.QA_FLAGGED, attempt=attempt,
                                 reason=None if passed else "; ".join(reasons)[:500], station=station, now=now)
             with self._sql():
                 blank = self._db.execute("SELECT blank_serial FROM applications WHERE application_id = ?",
                                          (application_id,)).fetchone()[0]
+                self._store_checks(application_id, attempt, blank, station, passed, checks, reasons, now, mrz_read)
+        return change
+
+    def _store_checks(self, application_id: str, attempt: int, blank: str | None, station: str, passed: bool,
+                      checks: Mapping[str, bool] | Iterable[Any], reasons: Sequence[str], now: float,
+                      mrz_read: Sequence[str] = ()) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO qa_results (application_id, attempt, blank_serial, station, passed,"
+            " checks, reasons, at, mrz_read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (application_id, attempt, blank, station, int(passed),
+             json.dumps(check_results(checks), ensure_ascii=False, sort_keys=True),
+             json.dumps(list(reasons), ensure_ascii=False), now,
+             json.dumps(list(mrz_read)) if mrz_read else None),
+        )
+
+    def record_intake(
+        self, application_id: str, outcome: str, *, checks: Mapping[str, bool] | Iterable[Any],
+        reasons: Sequence[str], station: str, now: float,
+    ) -> Change:
+        """The before-printing verdict of an ``accepted`` application, kept in ``qa_results`` as attempt 0.
+
+        ``outcome``: ``passed`` (``intake_passed``: queued for a printer),
+        ``review`` (``intake_flagged``: a reviewer decides) or ``return``
+        (``returned``: back to its acceptance point, the reasons in the event's
+        reason and detail with the acceptance point).
+
+        Raises
+        ------
+        InvalidField
+            An unknown outcome, or ``return`` without a reason.
+        UnknownApplication, IllegalTransition, LedgerError
+            As ``apply`` (e.g. a verdict for an application no longer ``accepted``).
+        """
+        events = {"passed": Event.INTAKE_PASSED, "review": Event.INTAKE_FLAGGED, "return": Event.RETURNED}
+        if outcome not in events:
+            raise InvalidField("outcome", "must be passed, review or return", outcome)
+        if outcome == "return" and not any(r.strip() for r in reasons):
+            raise InvalidField("reasons", "are required to return an application to its acceptance point")
+        with self.transaction():
+            row = self.application(application_id)
+            detail = None
+            if outcome != "passed":
+                failed = [c["name"] for c in check_results(checks) if not c["ok"]]
+                detail = {"failed": failed, "reasons": list(reasons)}
+                if outcome == "return":
+                    detail["return_to"] = row["acceptance_point"]
+            change = self.apply(application_id, events[outcome], station=station, now=now,
+                                reason=None if outcome == "passed" else "; ".join(reasons)[:500], detail=detail)
+            with self._sql():
+                self._store_checks(application_id, 0, None, station, outcome == "passed", checks, reasons, now)
+        return change
+
+    def review_intake(self, application_id: str, *, approve: bool, reviewer: str, reason: str,
+                      now: float) -> Change:
+        """A reviewer's decision on an application held before printing (``intake_flagged``).
+
+        Approved: queued for a printer. Returned: back to its acceptance point with the reason.
+        """
+        if not reason.strip() and not approve:
+            raise InvalidField("reason", "is required to return an application")
+        with self.transaction():
+            change = self.apply(application_id, Event.APPROVED if approve else Event.RETURNED, reason=reason or None,
+                                station=f"reviewer:{reviewer}", now=now)
+            with self._sql():
                 self._db.execute(
-                    "INSERT OR REPLACE INTO qa_results (application_id, attempt, blank_serial, station, passed,"
-                    " checks, reasons, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (application_id, attempt, blank, station, int(passed),
-                     json.dumps(dict(checks), sort_keys=True), json.dumps(list(reasons), ensure_ascii=False), now),
+                    "INSERT INTO reviews (application_id, attempt, reviewer, decision, reason, at)"
+                    " VALUES (?, 0, ?, ?, ?, ?)",
+                    (application_id, reviewer, "approved" if approve else "returned", reason, now),
                 )
         return change
+
+    def accepted_ids(self) -> list[str]:
+        """Applications waiting in ``accepted`` for the before-printing checks, oldest first."""
+        with self._sql():
+            return [r[0] for r in self._db.execute(
+                "SELECT application_id FROM applications WHERE state = 'accepted' ORDER BY received_at,"
+                " application_id").fetchall()]
 
     def review(self, application_id: str, *, approve: bool, reviewer: str, reason: str, now: float) -> list[Change]:
         """A reviewer's decision on a flagged document.

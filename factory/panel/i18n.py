@@ -167,6 +167,7 @@ STRINGS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "review.mrz_read": ("读取", "Read"),
     "review.mrz_expected": ("应为", "Expected"),
     "review.mrz_none": ("此证件无机读区", "This document has no MRZ"),
+    "review.intake": ("打印前", "before printing"),
     "review.failing": ("未通过的检查", "Failing checks"),
     "review.page": ("证件页（红框为问题区域）", "Data page (failing zones outlined)"),
     "review.approve": ("通过", "Approve"),

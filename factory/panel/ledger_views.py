@@ -17,6 +17,7 @@ from factory.panel.planning import QueueRow
 
 __all__ = [
     "WAITING_STATES",
+    "REVIEW_STATES",
     "UNPRINTED_STATES",
     "queue_rows",
     "review_queue",
@@ -67,22 +68,31 @@ def _checks(raw: str | None) -> list[dict[str, Any]]:
     return []
 
 
+REVIEW_STATES = {"qa_flagged": "printed", "intake_flagged": "intake"}
+"""States a reviewer clears -> the stage that flagged them (a printed document, or an application before printing)."""
+
+
 def review_queue(ledger: Ledger, *, limit: int = 500) -> list[dict[str, Any]]:
-    """Flagged documents waiting for a reviewer, oldest deadline first."""
+    """Flagged documents and applications held before printing, waiting for a reviewer, oldest deadline first.
+
+    An application held at intake has no attempt yet: its checks are the ``qa_results`` row of attempt 0.
+    """
     rows = ledger.query(
-        "SELECT a.application_id, a.doc_type, a.service_class, a.production_date, a.due_at, a.updated_at,"
+        "SELECT a.application_id, a.state, a.doc_type, a.service_class, a.production_date, a.due_at, a.updated_at,"
         " a.machine, a.blank_serial, q.checks, q.reasons FROM applications a LEFT JOIN qa_results q"
-        " ON q.application_id = a.application_id AND q.attempt = a.attempt WHERE a.state = 'qa_flagged'"
+        " ON q.application_id = a.application_id AND q.attempt = a.attempt"
+        f" WHERE a.state IN ({_in(REVIEW_STATES)})"
         " ORDER BY a.due_at, a.deadline_ordinal, a.accepted_s, a.application_id LIMIT ?",
-        (limit,),
+        (*REVIEW_STATES, limit),
     )
     out = []
-    for app_id, doc_type, service_class, production_date, due_at, flagged_at, machine, blank, checks, reasons in rows:
+    for (app_id, state, doc_type, service_class, production_date, due_at, flagged_at, machine, blank, checks,
+         reasons) in rows:
         failed = [c["name"] for c in _checks(checks) if not c.get("ok", True)]
         out.append({
-            "application_id": app_id, "doc_type": doc_type, "service_class": service_class,
-            "production_date": production_date, "due_at": due_at, "flagged_at": flagged_at,
-            "machine": machine, "blank_serial": blank, "failed": failed,
+            "application_id": app_id, "stage": REVIEW_STATES[state], "doc_type": doc_type,
+            "service_class": service_class, "production_date": production_date, "due_at": due_at,
+            "flagged_at": flagged_at, "machine": machine, "blank_serial": blank, "failed": failed,
             "reasons": json.loads(reasons) if reasons else [],
         })
     return out
@@ -98,11 +108,11 @@ def review_item(ledger: Ledger, application_id: str, config: Config | None = Non
         (application_id, app["attempt"]),
     )
     qa = ledger.query(
-        "SELECT checks, reasons, station, at FROM qa_results WHERE application_id = ? AND attempt = ?",
+        "SELECT checks, reasons, station, at, mrz_read FROM qa_results WHERE application_id = ? AND attempt = ?",
         (application_id, app["attempt"]),
     )
     machine, blank, page, issued_on, printed_at = attempt[0] if attempt else (None, None, None, None, None)
-    checks, reasons, station, qa_at = qa[0] if qa else (None, None, None, None)
+    checks, reasons, station, qa_at, mrz_read = qa[0] if qa else (None, None, None, None, None)
     if issued_on is None and printed_at is not None:
         # Without the device's word, the document was issued on the local date it was printed.
         issued_on = dt.datetime.fromtimestamp(printed_at, config.line.tz).date().isoformat() if config else None
@@ -124,6 +134,8 @@ def review_item(ledger: Ledger, application_id: str, config: Config | None = Non
         "reasons": json.loads(reasons) if reasons else [],
         "qa_station": station,
         "qa_at": qa_at,
+        "mrz_read": tuple(json.loads(mrz_read)) if mrz_read else None,
+        "stage": REVIEW_STATES.get(app["state"], "printed"),
     }
 
 

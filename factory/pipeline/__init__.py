@@ -33,7 +33,7 @@ from factory.pipeline.keys import (
 from factory.pipeline.link import Link, StationRefused
 from factory.pipeline.liveness import Backoff, Pulse, dead_peers, heard, heartbeat_due, is_alive, next_backoff
 from factory.pipeline.outcomes import OUTCOMES, events_for
-from factory.pipeline.qa_worker import QaCheck, QaWorker, printed_check, record_check
+from factory.pipeline.qa_worker import IntakeCheck, QaCheck, QaWorker, intake_check, printed_check, record_check
 from factory.pipeline.worker import PrinterWorker, reconcile_outcome
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
     "reconcile_outcome",
     "QaWorker",
     "QaCheck",
+    "IntakeCheck",
+    "intake_check",
     "record_check",
     "printed_check",
     "Link",

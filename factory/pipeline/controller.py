@@ -6,8 +6,9 @@ One loop, one thread, one ledger connection. Each turn of the loop
 2. in ONE ledger transaction: handles each frame (hello, credit, device news,
    reconcile reports, QA verdicts, intake), takes the dead peers out, expires
    the leases of machines whose worker did not come back, leases queued jobs
-   against the credit the printers granted, hands printed documents to the QA
-   workers and dispatches the passed ones;
+   against the credit the printers granted, hands accepted applications
+   (``intake_qa``) and printed documents to the QA workers and dispatches the
+   passed ones;
 3. commits, and only then sends what depends on it (offers, batches, replies).
 
 So every dispatch is durable before it leaves, and a crash at any point
@@ -62,8 +63,12 @@ from factory.wire import (
     Credit,
     Heartbeat,
     Hello,
+    INTAKE_OUTCOMES,
+    IntakeBatch,
+    IntakeItem,
     IntakeReply,
     IntakeRequest,
+    IntakeVerdicts,
     JobAccepted,
     JobDone,
     JobOffer,
@@ -122,6 +127,10 @@ class ControllerSettings:
     """How often to pick up what other processes changed in the ledger: applications queued by the panel
     (green channel, a reviewer's reprint) or an operator, and machines paused, drained or resumed."""
     station: str = "controller"
+    intake_qa: bool = False
+    """Run the before-printing checks: intake stores applications in ``accepted`` and the QA workers check
+    their photo and signature (``intake_batch``) before they are queued, flagged for a reviewer or returned to
+    their acceptance point. Off: intake queues them at once."""
 
 
 @dataclass(slots=True)
@@ -142,6 +151,8 @@ class _Batch:
     identity: bytes
     job_ids: list[str]
     sent_at: float
+    stage: str = "printed"
+    """printed (a qa_batch) or intake (an intake_batch)."""
 
 
 class _News(NamedTuple):
@@ -213,11 +224,23 @@ class Controller:
         self._queue = JobQueue(ledger.queued_jobs())
         self._qa_pending.extend(job.application_id for job in ledger.printed_jobs())
         self._qa_known = set(self._qa_pending)
+        self._intake_pending: deque[str] = deque()
+        self._intake_out: dict[str, str] = {}
+        self._read_accepted()
         for job in ledger.in_flight():
             # Their workers must say hello and reconcile within the grace, as if they had just died.
             self._dead_since.setdefault(job.machine, now)
-        log.info("controller %s: %d queued, %d printed awaiting QA, machines with jobs out: %s",
-                 self.incarnation, len(self._queue), len(self._qa_pending), sorted(self._dead_since) or "none")
+        log.info("controller %s: %d awaiting intake QA, %d queued, %d printed awaiting QA, machines with jobs out: %s",
+                 self.incarnation, len(self._intake_pending), len(self._queue), len(self._qa_pending),
+                 sorted(self._dead_since) or "none")
+
+    def _read_accepted(self) -> None:
+        """Applications waiting in ``accepted`` for the before-printing checks, read back from the ledger."""
+        self._intake_pending = deque()
+        self._intake_out.clear()
+        if not self.settings.intake_qa:
+            return
+        self._intake_pending.extend(self.ledger.accepted_ids())
 
     # ------------------------------------------------------------------ sockets
 
@@ -316,6 +339,7 @@ class Controller:
         self._qa_pending = deque(job.application_id for job in self.ledger.printed_jobs())
         self._qa_known = set(self._qa_pending)
         self._qa_out.clear()
+        self._read_accepted()
         self._batches.clear()
         for peer in list(self._peers.values()):
             self._send_one(peer.identity, Reregister(reason="controller resynchronised"), now)
@@ -392,6 +416,8 @@ class Controller:
             self.stats["reconciled"] += len(message.items)
         elif peer.role == "qa" and isinstance(message, QaVerdicts):
             self._verdicts(peer, message, now)
+        elif peer.role == "qa" and isinstance(message, IntakeVerdicts):
+            self._intake_verdicts(peer, message, now)
         elif peer.role == "intake" and isinstance(message, IntakeRequest):
             outbox.put(peer.identity, self._intake(peer, message, now))
         else:
@@ -610,6 +636,7 @@ class Controller:
     # ------------------------------------------------------------------ QA and dispatch
 
     def _feed_qa(self, now: float, outbox: _Outbox) -> None:
+        self._feed_intake(now, outbox)  # first: printers wait on these
         if not self._qa_pending:
             return
         for identity, peer in self._peers.items():
@@ -635,6 +662,55 @@ class Controller:
                 outbox.put(identity, QaBatch(batch_id=batch_id, items=tuple(items)))
                 self.stats["qa_batches"] += 1
 
+    def _feed_intake(self, now: float, outbox: _Outbox) -> None:
+        if not self._intake_pending:
+            return
+        for identity, peer in self._peers.items():
+            if peer.role != "qa":
+                continue
+            while self._credits.get(identity, 0) > 0 and self._intake_pending:
+                ids: list[str] = []
+                while self._intake_pending and len(ids) < self.settings.qa_batch_size:
+                    job_id = self._intake_pending.popleft()
+                    if job_id not in self._intake_out and job_id not in ids:
+                        ids.append(job_id)
+                states = self.ledger.job_states(ids)
+                ids = [i for i in ids if states.get(i, ("",))[0] == JobState.ACCEPTED]  # a reviewer may have moved it
+                if not ids:
+                    continue
+                records = self.ledger.records_of(ids)
+                items = tuple(IntakeItem(job_id=i, record=json.loads(records[i])) for i in ids)
+                batch_id = f"{self.incarnation}-{next(self._msg_ids)}"
+                self._batches[batch_id] = _Batch(identity, ids, now, stage="intake")
+                for job_id in ids:
+                    self._intake_out[job_id] = batch_id
+                self._credits = spend(self._credits, identity)
+                outbox.put(identity, IntakeBatch(batch_id=batch_id, items=items))
+                self.stats["intake_batches"] += 1
+
+    def _intake_verdicts(self, peer: _Peer, message: IntakeVerdicts, now: float) -> None:
+        batch = self._batches.pop(message.batch_id, None)
+        answered = set()
+        for verdict in message.verdicts:
+            if verdict.outcome not in INTAKE_OUTCOMES:
+                self._drop("bad_intake_outcome", f"{peer.station}: {verdict.job_id}: {verdict.outcome!r}")
+                continue
+            answered.add(verdict.job_id)
+            self._intake_out.pop(verdict.job_id, None)
+            try:
+                self.ledger.record_intake(verdict.job_id, verdict.outcome, checks=verdict.checks,
+                                          reasons=verdict.reasons, station=peer.station, now=now)
+            except (LedgerError, InvalidField) as err:  # already decided (a batch answered twice), or no reasons
+                self._drop("stale_verdict", f"{verdict.job_id}: {err}")
+                continue
+            self.stats[f"intake_{verdict.outcome}"] += 1
+            if verdict.outcome == "passed":
+                self._queue.push(self.ledger.queued_job(verdict.job_id))
+        if batch is not None:
+            for job_id in batch.job_ids:
+                if job_id not in answered and self._intake_out.pop(job_id, None) is not None:
+                    self._intake_pending.append(job_id)
+
     def _qa_item(self, job_id: str) -> QaItem | None:
         job = self.ledger.printed_job(job_id)
         if job is None:
@@ -655,6 +731,11 @@ class Controller:
         batch = self._batches.pop(batch_id, None)
         if batch is None:
             return
+        if batch.stage == "intake":
+            for job_id in batch.job_ids:
+                if self._intake_out.pop(job_id, None) is not None:
+                    self._intake_pending.append(job_id)
+            return
         for job_id in batch.job_ids:
             if self._qa_out.pop(job_id, None) is not None:
                 self._await_qa(job_id)
@@ -665,7 +746,8 @@ class Controller:
             self._qa_out.pop(verdict.job_id, None)
             try:
                 self.ledger.record_qa(verdict.job_id, verdict.attempt, passed=verdict.passed, checks=verdict.checks,
-                                      reasons=verdict.reasons, station=peer.station, now=now)
+                                      reasons=verdict.reasons, station=peer.station, now=now,
+                                      mrz_read=verdict.mrz_read)
                 self.stats["qa_passed" if verdict.passed else "qa_flagged"] += 1
             except LedgerError as err:  # already decided (a batch answered twice), or a reprinted job
                 self._drop("stale_verdict", f"{verdict.job_id}: {err}")
@@ -691,11 +773,15 @@ class Controller:
         rows = [(f"record {i}", record) for i, record in enumerate(request.records, 1)]
         try:
             admissions, rejections = prepare_intake(rows, self.config, self.calendar)
-            result = self.ledger.add_applications(admissions, station=f"intake:{peer.station}", now=now)
+            result = self.ledger.add_applications(admissions, station=f"intake:{peer.station}", now=now,
+                                                  hold=self.settings.intake_qa)
         except FactoryError as err:
             return IntakeReply(request_id=request.request_id, error=str(err))
         for job_id in result.added:
-            self._queue.push(self.ledger.queued_job(job_id))
+            if self.settings.intake_qa:
+                self._intake_pending.append(job_id)  # to the QA workers first; never blocks this loop
+            else:
+                self._queue.push(self.ledger.queued_job(job_id))
         rejected = tuple(r.as_dict() for r in (*rejections, *result.rejected))
         self.stats["intake_added"] += len(result.added)
         self.stats["intake_rejected"] += len(rejected)
@@ -755,6 +841,8 @@ class Controller:
                 for i, p in self._peers.items()
             },
             "queue": self._queue.waiting(),
+            "intake_pending": len(self._intake_pending),
+            "intake_out": len(self._intake_out),
             "qa_pending": len(self._qa_pending),
             "qa_out": len(self._qa_out),
             "machines_awaiting_worker": sorted(self._dead_since),

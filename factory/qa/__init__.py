@@ -22,7 +22,15 @@ hot path.
 """
 
 from factory.qa.faces import FaceDetector
-from factory.qa.intake import INTAKE_CHECKS, IntakeKit, build_intake_kit, check_intake, return_form
+from factory.qa.intake import (
+    INTAKE_CHECKS,
+    REVIEW_CHECKS,
+    IntakeKit,
+    build_intake_kit,
+    check_intake,
+    intake_outcome,
+    return_form,
+)
 from factory.qa.lookalikes import LookalikeTable, load_lookalikes
 from factory.qa.mrz_reader import MrzReadout, MrzTemplates, build_mrz_templates, mrz_zones, read_mrz
 from factory.qa.printed import PRINTED_CHECKS, PrintedThresholds, QaKit, build_qa_kit, check_printed
@@ -33,6 +41,7 @@ __all__ = [
     "Check",
     "FaceDetector",
     "INTAKE_CHECKS",
+    "REVIEW_CHECKS",
     "IntakeKit",
     "LookalikeTable",
     "MrzReadout",
@@ -45,6 +54,7 @@ __all__ = [
     "build_qa_kit",
     "check_intake",
     "check_printed",
+    "intake_outcome",
     "load_lookalikes",
     "make_check",
     "merge_verdicts",

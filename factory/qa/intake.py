@@ -21,7 +21,8 @@ from factory.qa.photo import PORTRAIT_LIMITS, check_portraits
 from factory.qa.signature import SignatureKit, build_signature_kit, check_signature_name
 from factory.qa.verdicts import BatchVerdict
 
-__all__ = ["INTAKE_CHECKS", "IntakeKit", "build_intake_kit", "check_intake", "return_form"]
+__all__ = ["INTAKE_CHECKS", "REVIEW_CHECKS", "IntakeKit", "build_intake_kit", "check_intake", "intake_outcome",
+           "return_form"]
 
 INTAKE_CHECKS: tuple[str, ...] = (
     "photo_face_count",
@@ -30,6 +31,23 @@ INTAKE_CHECKS: tuple[str, ...] = (
     "signature_lookalike",
     "signature_name",
 )
+
+REVIEW_CHECKS = frozenset({"signature_lookalike", "signature_name"})
+"""Failures a reviewer decides on when ``signature_lookalike`` is among them: the signature matches a
+look-alike of a character better than the character (the applicant who signed 哓 for 晓, or one whose hand
+makes 晓 look like it), and such a signature also scores low on ``signature_name``. Any other failure
+sends the application back to its acceptance point."""
+
+
+def intake_outcome(failed: Sequence[str]) -> str:
+    """``passed``, ``review`` or ``return``, from the names of the failed checks.
+
+    ``review`` when ``signature_lookalike`` failed and nothing outside ``REVIEW_CHECKS`` did.
+    """
+    names = set(failed)
+    if not names:
+        return "passed"
+    return "review" if "signature_lookalike" in names and names <= REVIEW_CHECKS else "return"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +100,7 @@ def check_intake(
 def return_form(verdict: BatchVerdict, i: int, record) -> dict[str, Any]:
     """The JSON of application ``i``: the verdict, and where a flagged one goes back to, with the reasons."""
     out = verdict.for_document(i)
+    out["outcome"] = intake_outcome(verdict.failed(i))
     if out["verdict"] == "flag":
         out["return_to"] = record.acceptance_point
         out["reasons"] = [c["detail"] for c in out["checks"] if not c["ok"]]

@@ -505,7 +505,8 @@ def _check_group(records, pages, photos, signatures, lq: _LayoutQa, kit: QaKit,
     # Placeholder for the batch-wide photo_swap check, filled in by check_printed.
     checks.insert(len(MRZ_CHECKS) + 1 + len(TEXT_ZONES) + 2,
                   make_check("photo_swap", np.zeros(n), threshold=0, rule="< 0", zone="photo"))
-    return BatchVerdict(checks=tuple(checks), n=n), features, enrolled
+    read = tuple(tuple(t) for t in comparison.readout.texts) if comparison is not None else ((),) * n
+    return BatchVerdict(checks=tuple(checks), n=n, mrz_read=read), features, enrolled
 
 
 def check_printed(
@@ -594,7 +595,7 @@ def check_printed(
                              details=[unusable.get(i, "") for i in range(n)])
     swap = _photo_swap(records, features, enrolled, photos, kit.thresholds)
     checks = [swap if c.name == "photo_swap" else c for c in merged.checks]
-    return BatchVerdict(checks=(page_format, *checks), n=n)
+    return BatchVerdict(checks=(page_format, *checks), n=n, mrz_read=merged.mrz_read or ((),) * n)
 
 
 def _page_problem(page, layout: PageLayout) -> str:

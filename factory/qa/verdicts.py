@@ -137,11 +137,15 @@ class BatchVerdict:
 
     checks: tuple[Check, ...]
     n: int
+    mrz_read: tuple[tuple[str, ...], ...] | None = None
+    """Per document, the MRZ lines read back off the page (``()`` where none was read); None: not read."""
 
     def __post_init__(self) -> None:
         for check in self.checks:
             if len(check) != self.n:
                 raise InvalidField(check.name, f"has {len(check)} results for a batch of {self.n}")
+        if self.mrz_read is not None and len(self.mrz_read) != self.n:
+            raise InvalidField("mrz_read", f"has {len(self.mrz_read)} entries for a batch of {self.n}")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -218,4 +222,10 @@ def merge_verdicts(parts: Iterable[tuple[np.ndarray, BatchVerdict]], n: int) -> 
                 zones[i] = check.zone_of(j)
         merged.append(make_check(name, value, threshold=first.threshold, rule=first.rule, zone=first.zone,
                                  ok=ok, details=details, zones=zones))
-    return BatchVerdict(checks=tuple(merged), n=n)
+    read: list[tuple[str, ...]] = [()] * n
+    for indices, verdict in parts:
+        if verdict.mrz_read is not None:
+            for j, i in enumerate(indices):
+                read[i] = verdict.mrz_read[j]
+    has_read = any(verdict.mrz_read is not None for _, verdict in parts)
+    return BatchVerdict(checks=tuple(merged), n=n, mrz_read=tuple(read) if has_read else None)

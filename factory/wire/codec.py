@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,6 +108,13 @@ def _sequence(item_check: Check) -> Check:
     return check
 
 
+def _optional(inner: Check) -> Check:
+    def check(value: Any, path: str) -> Any:
+        return None if value is None else inner(value, path)
+
+    return check
+
+
 def _checker(hint: Any) -> Check:
     if hint is str:
         return _text
@@ -118,6 +126,8 @@ def _checker(hint: Any) -> Check:
         return _number
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+        return _optional(_checker(next(a for a in args if a is not type(None))))  # ``X | None``: nil or an X
     if origin is dict:
         return _mapping(None if args[1] is Any else _checker(args[1]))
     if origin is tuple:

@@ -24,6 +24,8 @@ reconcile              controller → printer  these jobs are yours in the ledge
 reconcile_report       printer → controller  the device's job log says ...
 qa_batch               controller → QA       check these printed documents
 qa_verdicts            QA → controller       one verdict per document of a batch
+intake_batch           controller → QA       check these applications before printing (photo, signature)
+intake_verdicts        QA → controller       one intake verdict per application: passed, review or return
 intake                 client → controller   store these application records
 intake_reply           controller → client   what was stored, and why the rest was not
 control                controller → printer  pause, resume or drain the machine
@@ -32,7 +34,7 @@ control                controller → printer  pause, resume or drain the machin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 __all__ = [
@@ -55,23 +57,36 @@ __all__ = [
     "Reconcile",
     "ReconcileItem",
     "ReconcileReport",
+    "INTAKE_OUTCOMES",
     "QaItem",
     "QaBatch",
+    "QaCheckResult",
     "QaVerdict",
     "QaVerdicts",
+    "IntakeItem",
+    "IntakeBatch",
+    "IntakeVerdict",
+    "IntakeVerdicts",
     "IntakeRequest",
     "IntakeReply",
     "Control",
     "KINDS",
 ]
 
-WIRE_VERSION = 1
-"""The protocol version every frame carries in ``v``; ``docs/wire.md`` states it too."""
+WIRE_VERSION = 2
+"""The protocol version every frame carries in ``v``; ``docs/wire.md`` states it too.
+
+2: ``QaVerdict.checks`` is a list of ``QaCheckResult`` (name, ok, value, detail,
+zone) instead of a map name -> passed; ``QaVerdict.mrz_read``; the kinds
+``intake_batch`` and ``intake_verdicts``. ``upgrade.upgrade_v1_v2`` reads v1 frames."""
 
 ROLES = ("printer", "qa", "intake")
 RECONCILE_OUTCOMES = ("not_accepted", "pending", "printed", "failed", "unknown")
 """What a device's job log says of a job: never received it; accepted, not finished; printed; failed; cannot tell."""
 CONTROL_ACTIONS = ("pause", "resume", "drain")
+INTAKE_OUTCOMES = ("passed", "review", "return")
+"""An intake verdict: fit to print (queued); a reviewer decides (a look-alike signature); back to the acceptance
+point with the reasons (any other failed check)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,14 +254,34 @@ class QaBatch(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class QaCheckResult:
+    """One named check of one document (an item of a list inside a message)."""
+
+    name: str
+    ok: bool
+    value: float | None = None
+    """The measured value (``docs/qa.md`` gives each check's unit and threshold); None: not measured or n/a."""
+    detail: str = ""
+    """Why it failed (empty when it passed)."""
+    zone: str = ""
+    """On failure, the page zone (``factory.devices.layout``) or intake image to show the reviewer."""
+
+
+@dataclass(frozen=True, slots=True)
 class QaVerdict:
     """An item of a list inside a message (not a frame of its own)."""
 
     job_id: str
     attempt: int
     passed: bool
-    checks: dict[str, bool] = field(default_factory=dict)
+    checks: tuple[QaCheckResult, ...] = ()
     reasons: tuple[str, ...] = ()
+    mrz_read: tuple[str, ...] = ()
+    """The MRZ lines read back off the printed page, when the worker read them."""
+
+    def check_map(self) -> dict[str, bool]:
+        """Check name -> passed (metrics count these)."""
+        return {c.name: c.ok for c in self.checks}
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +289,40 @@ class QaVerdicts(Message):
     kind: ClassVar[str] = "qa_verdicts"
     batch_id: str
     verdicts: tuple[QaVerdict, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeItem:
+    """An item of a list inside a message (not a frame of its own)."""
+
+    job_id: str
+    record: dict[str, Any]
+    """The validated application record as the ledger keeps it (paths of its photo and signature)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeBatch(Message):
+    kind: ClassVar[str] = "intake_batch"
+    batch_id: str
+    items: tuple[IntakeItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeVerdict:
+    """An item of a list inside a message (not a frame of its own)."""
+
+    job_id: str
+    outcome: str
+    """One of ``INTAKE_OUTCOMES``."""
+    checks: tuple[QaCheckResult, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeVerdicts(Message):
+    kind: ClassVar[str] = "intake_verdicts"
+    batch_id: str
+    verdicts: tuple[IntakeVerdict, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +355,8 @@ KINDS: dict[str, type[Message]] = {
     cls.kind: cls
     for cls in (
         Hello, Welcome, Refused, Reregister, Heartbeat, Credit, JobOffer, JobAccepted, JobRefused, JobDone,
-        Reconcile, ReconcileReport, QaBatch, QaVerdicts, IntakeRequest, IntakeReply, Control,
+        Reconcile, ReconcileReport, QaBatch, QaVerdicts, IntakeBatch, IntakeVerdicts, IntakeRequest, IntakeReply,
+        Control,
     )
 }
 """Frame kinds -> message class (nested item classes are not frames)."""

@@ -53,3 +53,18 @@ def test_an_audit_problem_is_shown(config):
     result = summary(config, [], audit=["blank E1: issued twice"])
     assert not result.audit_clean
     assert "audit FAILED" in format_summary(result) and "blank E1: issued twice" in format_summary(result)
+
+
+def test_intake_qa_outcomes_and_look_alike_signatures_are_counted(config):
+    result = summarize_run(
+        states={"dispatched": 3, "intake_flagged": 1, "returned_to_acceptance": 1}, printed=[], spoiled_reasons=[],
+        ground_truth=(), qa_passed={}, started_at=0.0, finished_at=1.0, cycle_s=CYCLE_S, shift_hours=14.5,
+        normal_hours=8.0, acceptance_day=DAY, calendar=build_calendar(config.calendar), audit_problems=(),
+        intake_outcomes={"a": "intake_passed", "b": "intake_passed", "c": "intake_passed", "d": "intake_flagged",
+                         "e": "returned"},
+        lookalike_ids=["d", "f"],  # f was not checked (yet): injected, not caught
+    )
+    assert result.intake == {"passed": 3, "review": 1, "returned": 1}
+    assert result.lookalikes == (1, 2)
+    assert ("intake QA: passed 3, to a reviewer 1, back to the acceptance point 1; look-alike signatures caught 1/2"
+            " (50.0 %)") in format_summary(result)

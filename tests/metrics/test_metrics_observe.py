@@ -10,7 +10,7 @@ from factory.devices.driver import PrintJob
 from factory.devices.machine import FaultModel, MachineSpec, PrinterMachine
 from factory.metrics import PrinterInstruments, QaInstruments
 from factory.metrics.observe import ObservedDriver, observed_qa_check, spoil_reason
-from factory.wire.schema import QaVerdict
+from factory.wire.schema import QaCheckResult, QaVerdict
 
 
 class MachineDriver:
@@ -94,10 +94,12 @@ def test_qa_verdicts_are_counted_and_passed_through_unchanged():
     registry = CollectorRegistry()
     qa = QaInstruments(registry, checks=["record_valid", "mrz_readback"])
     verdicts = [
-        QaVerdict(job_id="A1", attempt=1, passed=True, checks={"record_valid": True, "mrz_readback": True}),
-        QaVerdict(job_id="A2", attempt=1, passed=False, checks={"record_valid": True, "mrz_readback": False},
+        QaVerdict(job_id="A1", attempt=1, passed=True,
+                  checks=(QaCheckResult(name="record_valid", ok=True), QaCheckResult(name="mrz_readback", ok=True))),
+        QaVerdict(job_id="A2", attempt=1, passed=False,
+                  checks=(QaCheckResult(name="record_valid", ok=True), QaCheckResult(name="mrz_readback", ok=False)),
                   reasons=("MRZ line 2 misread",)),
-        QaVerdict(job_id="A3", attempt=1, passed=False, checks={"Not A Check!": False}),
+        QaVerdict(job_id="A3", attempt=1, passed=False, checks=(QaCheckResult(name="Not A Check!", ok=False),)),
     ]
     check = observed_qa_check(lambda items: list(verdicts[: len(items)]), qa)
     assert check(["a", "b", "c"]) == verdicts

@@ -18,7 +18,7 @@ from factory.metrics.process import (
 )
 from factory.samples import generate_applications
 from factory.scheduler import build_calendar
-from factory.wire.schema import QaVerdict
+from factory.wire.schema import QaCheckResult, QaVerdict
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,8 @@ def test_printer_and_qa_metrics(config):
         text = scrape(printer.server.url)
         assert 'factory_documents_printed_total{doc_type="taiwan_permit",machine="C03",pool="card"} 1.0' in text
         assert 'doc_type="passport"' not in text  # a card machine prints no passports
-        check = qa.wrap(lambda items: [QaVerdict(job_id="A", attempt=1, passed=False, checks={"record_valid": False})])
+        failed = (QaCheckResult(name="record_valid", ok=False),)
+        check = qa.wrap(lambda items: [QaVerdict(job_id="A", attempt=1, passed=False, checks=failed)])
         assert check(["item"])[0].job_id == "A"
         assert 'factory_qa_documents_total{verdict="flagged"} 1.0' in scrape(qa.server.url)
     finally:

@@ -23,6 +23,7 @@ from factory.wire import (
     JobDone,
     JobOffer,
     QaBatch,
+    QaCheckResult,
     QaVerdict,
     QaVerdicts,
     Reconcile,
@@ -256,7 +257,7 @@ def test_printed_documents_go_to_qa_bound_to_their_blank_and_are_dispatched(setu
     assert (item.job_id, item.blank_serial, item.machine) == (offer.job_id, "E90000003", "B01")
     assert item.record["document_number"] == "E90000003" and item.record["date_of_issue"] == "2026-02-25"
     qa.send(QaVerdicts(batch_id=batch.batch_id, verdicts=(QaVerdict(job_id=item.job_id, attempt=1, passed=True,
-                                                                    checks={"mrz": True}),)))
+                                                                    checks=(QaCheckResult(name="mrz", ok=True),)),)))
     deadline = time.monotonic() + 5
     while setup.ledger.state_of(offer.job_id) != "dispatched" and time.monotonic() < deadline:
         controller.step(0.05)

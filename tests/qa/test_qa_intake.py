@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from factory.errors import InvalidField
-from factory.qa.intake import INTAKE_CHECKS, check_intake, return_form
+from factory.qa.intake import INTAKE_CHECKS, check_intake, intake_outcome, return_form
 
 
 def test_generated_applications_are_fit_to_print(applicants, intake_kit):
@@ -33,6 +34,7 @@ def test_a_flagged_application_goes_back_to_its_acceptance_point_with_the_reason
     failed = {c["name"] for c in result["checks"] if not c["ok"]}
     assert "photo_exposure" in failed and ("signature_name" in failed or "signature_lookalike" in failed)
     assert len(result["reasons"]) == len(failed)
+    assert result["outcome"] == "return"  # a photo to retake: no reviewer can fix that
     json.dumps(result, ensure_ascii=False)
 
 
@@ -45,3 +47,21 @@ def test_a_passing_application_has_no_return(applicants, intake_kit):
 def test_lengths_must_agree(applicants, intake_kit):
     with pytest.raises(InvalidField):
         check_intake([applicants[0].record], [], [None], intake_kit)
+
+
+def test_only_a_look_alike_signature_goes_to_a_reviewer_anything_else_goes_back():
+    assert intake_outcome([]) == "passed"
+    assert intake_outcome(["signature_lookalike"]) == "review"
+    assert intake_outcome(["signature_lookalike", "signature_name"]) == "review"
+    assert intake_outcome(["signature_name"]) == "return"  # not a look-alike: a signature to capture again
+    assert intake_outcome(["signature_lookalike", "photo_sharpness"]) == "return"
+    assert intake_outcome(["photo_sharpness"]) == "return"
+
+
+def test_a_look_alike_signature_is_for_review(applicants, intake_kit, writer):
+    applicant = applicants[2]
+    record = dataclasses.replace(applicant.record, given_name_cn="晓")  # the real case: signed 哓 for 晓
+    signature = writer.write(record.surname_cn + "哓", np.random.default_rng(7))
+    result = return_form(check_intake([record], [applicant.photo], [signature], intake_kit), 0, record)
+    assert "signature_lookalike" in [c["name"] for c in result["checks"] if not c["ok"]]
+    assert result["outcome"] == "review"

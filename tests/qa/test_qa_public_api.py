@@ -10,7 +10,7 @@ def test_public_names():
         "BatchVerdict", "Check", "FaceDetector", "INTAKE_CHECKS", "IntakeKit", "LookalikeTable", "MrzReadout",
         "MrzTemplates", "PRINTED_CHECKS", "PrintedThresholds", "QaKit", "build_intake_kit", "build_mrz_templates",
         "build_qa_kit", "check_intake", "check_printed", "load_lookalikes", "make_check", "merge_verdicts",
-        "mrz_zones", "read_mrz", "return_form",
+        "mrz_zones", "read_mrz", "return_form", "REVIEW_CHECKS", "intake_outcome",
     ])
     for name in factory.qa.__all__:
         assert getattr(factory.qa, name) is not None

@@ -2,6 +2,7 @@
 
 import dataclasses
 import re
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from factory.wire import (
     WIRE_VERSION,
     Credit,
     JobDone,
+    QaCheckResult,
     QaVerdict,
     QaVerdicts,
     decode,
@@ -42,6 +44,8 @@ def _strategy(hint: Any) -> st.SearchStrategy:
     if hint is bool:
         return st.booleans()
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is types.UnionType and type(None) in args:
+        return st.none() | _strategy(next(a for a in args if a is not type(None)))
     if origin is dict:
         values = _json_values if args[1] is Any else _strategy(args[1])
         return st.dictionaries(st.text(max_size=12), values, max_size=4)
@@ -146,3 +150,30 @@ def test_docs_wire_md_states_the_protocol_version():
     assert stated is not None and int(stated.group(1)) == WIRE_VERSION
     for kind in KINDS:
         assert f"`{kind}`" in text, f"docs/wire.md does not describe {kind}"
+
+
+def test_a_check_value_is_a_finite_number_or_nil():
+    verdict = QaVerdict(job_id="j", attempt=1, passed=False, checks=(
+        QaCheckResult(name="viz_date_of_birth", ok=False, value=0.41, detail="differs", zone="date_of_birth"),
+        QaCheckResult(name="mrz_confidence", ok=True, value=None)), mrz_read=("P<CHN", "E1"))
+    assert decode(encode(QaVerdicts(batch_id="b", verdicts=(verdict,)))).verdicts == (verdict,)
+    raw = msgpack.unpackb(encode(QaVerdicts(batch_id="b", verdicts=(verdict,))))
+    for bad, reason in ((float("inf"), "must be finite"), ("0.4", "must be a number")):
+        raw["body"]["verdicts"][0]["checks"][0]["value"] = bad
+        with pytest.raises(WireError) as caught:
+            decode(msgpack.packb(raw))
+        assert caught.value.field == "verdicts[0].checks[0].value" and reason in caught.value.reason
+
+
+def test_a_version_1_verdict_is_upgraded_to_check_results():
+    body = {"batch_id": "b", "verdicts": [{"job_id": "j", "attempt": 1, "passed": False,
+                                           "checks": {"record_valid": True, "mrz_roundtrip": False},
+                                           "reasons": ["MRZ does not decode"]}]}
+    message = decode(msgpack.packb({"v": 1, "kind": "qa_verdicts", "msg_id": 1, "sent_at": 0.0, "body": body}))
+    assert message.verdicts[0].checks == (QaCheckResult(name="record_valid", ok=True),
+                                          QaCheckResult(name="mrz_roundtrip", ok=False))
+    assert message.verdicts[0].check_map() == {"record_valid": True, "mrz_roundtrip": False}
+    body["verdicts"][0]["checks"] = {"record_valid": "yes"}
+    with pytest.raises(WireError) as caught:
+        decode(msgpack.packb({"v": 1, "kind": "qa_verdicts", "body": body}))
+    assert caught.value.field == "verdicts[0].checks[0].ok"

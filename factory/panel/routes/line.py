@@ -38,7 +38,7 @@ def line_status(request: Request, user: User = Depends(api_user("line.view"))):
             "rated_per_hour": round(sum(m["rated_per_hour"] for m in machines), 1),
             "waiting": sum(counts.get(s, 0) for s in ("accepted", "queued", "spoiled")),
             "in_flight": sum(counts.get(s, 0) for s in ("leased", "printing")),
-            "awaiting_review": counts.get("qa_flagged", 0),
+            "awaiting_review": counts.get("qa_flagged", 0) + counts.get("intake_flagged", 0),
             "peak_shifts": ctx.line.peak_shifts(),
         },
     }

@@ -61,14 +61,15 @@ def review_detail(request: Request, application_id: str, user: User = Depends(ap
     reader = _reader(request)
     layout = reader.layout(item["doc_type"])
     expected = expected_mrz_lines(item["record"], item["blank_serial"], item["issued_on"], ctx.config)
-    read = None
+    read = item["mrz_read"]  # what the QA worker read; read the page again only for verdicts without it
     page = _page(item["page"])
-    if page is not None and expected is not None:
+    if not read and page is not None and expected is not None:
         read = reader.read(page, item["doc_type"])
     record = item["record"]
     return {
         "application_id": application_id,
         "state": item["state"],
+        "stage": item["stage"],
         "attempt": item["attempt"],
         "doc_type": item["doc_type"],
         "service_class": item["service_class"],
@@ -127,8 +128,17 @@ def _decide(request: Request, application_id: str, user: User, *, approve: bool,
     now = ctx.clock()
     with ctx.ledger_lock:
         state = ctx.ledger.state_of(application_id)
-        if state != "qa_flagged":
+        if state not in views.REVIEW_STATES:
             raise InvalidField("application_id", f"is {state}, not waiting for review", application_id)
+        if state == "intake_flagged":
+            # Held before printing (a look-alike signature): approved, it is queued; rejected, it goes back to
+            # its acceptance point with the reason (there is nothing printed to reprint).
+            reason = note.strip() if approve else (f"{route}: {note.strip()}" if note.strip() else route)
+            change = ctx.ledger.review_intake(application_id, approve=approve, reviewer=user.name, reason=reason,
+                                              now=now)
+            return {"application_id": application_id, "state": change.to_state, "reviewer": user.name,
+                    "at": dt.datetime.fromtimestamp(now, ctx.config.line.tz).isoformat(timespec="seconds"),
+                    "events": [change.event]}
         with ctx.ledger.transaction():
             reason = note.strip() if approve else (f"{route}: {note.strip()}" if note.strip() else route)
             changes = ctx.ledger.review(application_id, approve=approve, reviewer=user.name, reason=reason, now=now)

@@ -338,7 +338,7 @@ function renderReviewList() {
     class: i === review.index ? "sel" : "", id: `ri-${it.application_id}`, onclick: () => selectReview(i) },
     el("div", { class: "id", text: it.application_id }),
     el("div", { class: "muted", text: `${T("review.due")} ${(it.due_at || "").slice(0, 16).replace("T", " ")} · ${className(it.service_class)}` }),
-    el("div", { class: "why", text: it.failed.join(", ") }))));
+    el("div", { class: "why", text: (it.stage === "intake" ? `${T("review.intake")} · ` : "") + it.failed.join(", ") }))));
 }
 
 function mrzBlock(mrz) {
@@ -379,7 +379,8 @@ async function selectReview(index) {
     document.getElementById(`img-${kind}`).src = `/api/review/${encodeURIComponent(id)}/image/${kind}${stamp}`;
   }
   document.getElementById("r-failing").replaceChildren(...data.failing.map((c) => el("li", {},
-    el("b", { text: c.name }), c.detail ? el("small", { text: ` — ${c.detail}` }) : null, c.zone ? el("small", { text: ` [${c.zone}]` }) : null)),
+    el("b", { text: c.name }), c.value != null ? el("small", { text: ` = ${c.value}` }) : null,
+    c.detail ? el("small", { text: ` — ${c.detail}` }) : null, c.zone ? el("small", { text: ` [${c.zone}]` }) : null)),
     ...data.reasons.filter((r) => !data.failing.some((c) => c.detail === r)).map((r) => el("li", {}, el("small", { text: r }))));
   document.getElementById("r-mrz").replaceChildren(mrzBlock(data.mrz));
   const svg = document.getElementById("page-zones");
