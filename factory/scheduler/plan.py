@@ -123,11 +123,22 @@ class PoolLoad:
     min_late: np.ndarray
     """(pools,) int64: the fewest late jobs of any plan that prints the pinned jobs first (overdue included)."""
     first_break_day: np.ndarray
-    """(pools,) int64: first day a job due then, not yet overdue, must be late (-1: none)."""
+    """(pools,) int64: first day a job due then, not yet overdue, must be late (-1: none).
+
+    The first day ``D`` on which ``bound_demand`` through ``D`` exceeds ``capacity`` through ``D``."""
+    bound_demand: np.ndarray
+    """(pools, days) int64: jobs due each day in the demand-bound arithmetic (module docstring, "Demand bound").
+
+    Like ``demand``, except that each pinned job is due by the earliest deadline, not yet passed, among
+    itself and the jobs printed after it, and overdue jobs that are not pinned are left out (``overdue``)."""
 
     @property
     def feasible(self) -> np.ndarray:
-        """(pools,) bool: the demand-bound test passes (every deadline can be met)."""
+        """(pools,) bool: the demand-bound test passes (every deadline can be met).
+
+        Nothing is overdue and ``cumsum(bound_demand) <= cumsum(capacity)`` on every day; then, and only
+        then, the plan has no late job (``min_late == 0``).
+        """
         return self.min_late == 0
 
 
@@ -233,6 +244,7 @@ def _pool_load(
     counts = counts.reshape(pools, _TIERS, days + 2)
     min_late = np.zeros(pools, dtype=np.int64)
     first_break = np.full(pools, -1, dtype=np.int64)
+    bound = np.zeros((pools, days), dtype=np.int64)
     for p in range(pools):
         capacity_by = np.concatenate(([0], np.cumsum(pool_capacity[p])))  # capacity of days < t
         # Objective 0: the pinned jobs, in (tier, bucket) order, hold positions lo..hi - 1 of the
@@ -248,12 +260,12 @@ def _pool_load(
         rest = counts[p, _REST]
         excess = _excess(rest, left)
         min_late[p] = int(pinned_late.sum()) + max(0, int(excess.max()))
-        # Deadlines break where a job that is not yet overdue can no longer make it.
-        fresh = np.cumsum(rest[1 : days + 1]) - np.cumsum(left)
-        broken = np.flatnonzero(fresh > 0)
-        broken_pinned = np.flatnonzero(pinned_late.reshape(_REST, days + 2)[:, 1 : days + 1].any(axis=0))
-        candidates = [int(b[0]) for b in (broken, broken_pinned) if b.size]
-        first_break[p] = min(candidates, default=-1)
+        # Deadlines break where a job that is not yet overdue can no longer make it: the first day the
+        # demand bound exceeds the capacity (the same arithmetic as ``feasible`` and the CLI's table).
+        need = _requirement(counts[p], days)
+        bound[p] = np.diff(need, prepend=0)
+        broken = np.flatnonzero(need > capacity_by[1:])
+        first_break[p] = int(broken[0]) if broken.size else -1
     totals = counts.sum(axis=1)
     return PoolLoad(
         capacity=pool_capacity,
@@ -263,7 +275,37 @@ def _pool_load(
         pinned=counts[:, :_REST].sum(axis=(1, 2)),
         min_late=min_late,
         first_break_day=first_break,
+        bound_demand=bound,
     )
+
+
+def _requirement(counts: np.ndarray, days: int, *, on_time: np.ndarray | None = None, rest_late: int = 0) -> np.ndarray:
+    """(days,) int64: slots a pool needs through each day so that no job not yet overdue is late.
+
+    ``counts`` is the pool's (tiers, days + 2) job counts by tier and bucket; the
+    pinned jobs print in (tier, bucket) order from slot 0. ``R(k) = max(H(k),
+    N(k) + P if N(k) > 0)``: ``H(k)`` is the end position of the last pinned job
+    due by day ``k`` (it needs every slot before it), ``N(k)`` the other jobs
+    due by day ``k`` (not overdue), ``P`` all the pinned jobs (they print before
+    those). ``R(k)`` counts the jobs due by ``k`` in the demand-bound arithmetic,
+    so its differences are ``PoolLoad.bound_demand``. A plan is free of late
+    jobs that are not overdue iff the capacity through each day ``k`` is at
+    least ``R(k)``.
+
+    For ``plan_overtime``: ``on_time`` (pinned segments, ``counts[:_REST].ravel()``
+    order) says how many of each segment's jobs (its first ones) must be on time,
+    and ``rest_late`` how many of the others may be late, the rest still on time.
+    """
+    pinned = counts[:_REST].ravel()
+    bucket = np.tile(np.arange(days + 2), _REST)
+    keep = pinned if on_time is None else on_time
+    end = np.cumsum(pinned) - pinned + keep
+    fresh = (bucket >= 1) & (bucket <= days) & (keep > 0)
+    last_end = np.zeros(days, dtype=np.int64)
+    np.maximum.at(last_end, bucket[fresh] - 1, end[fresh])
+    rest = np.cumsum(counts[_REST, 1 : days + 1]) - rest_late
+    need = np.maximum(np.maximum.accumulate(last_end), np.where(rest > 0, rest + int(pinned.sum()), 0))
+    return need.astype(np.int64)
 
 
 def _left_for_rest(day_capacity: np.ndarray, pinned: int) -> np.ndarray:
