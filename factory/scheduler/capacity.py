@@ -10,13 +10,23 @@ Overtime
 ``plan_overtime`` finds, per pool, the extra shift hours per working day (in
 steps of ``step_hours``, up to ``max_shift_hours``) that make every deadline
 that can still be made (overdue jobs are late whatever the shift; they are
-counted apart). It first finds the smallest daily level ``h*`` such that
-capping every day's overtime at ``h*`` passes the demand-bound test, so no day
-carries more than it must; then, under that cap, it adds hours as late as
-possible (just in time: a shortfall at day ``D`` is met on ``D``, then
-``D - 1``...), which gives the least total. When even ``max_shift_hours``
-every day is not enough, ``still_late`` is the fewest late jobs at that
-capacity.
+counted apart). It uses the plan's own arithmetic (``plan.py``, "Demand
+bound"): the green and same-day jobs print first, so the capacity through each
+day ``k`` must reach ``R(k)``, not just the jobs due by ``k``. When even
+``max_shift_hours`` every day leaves jobs late, ``still_late`` is how many,
+and ``R`` keeps on time exactly the jobs that capacity keeps (the pinned ones
+on time then, and all but ``still_late`` of the others less the pinned late):
+more capacity cannot save the others, so no hour is spent on them.
+
+It first finds the smallest daily level ``h*`` such that capping every day's
+overtime at ``h*`` meets ``R``, so no day carries more than it must; then,
+under that cap, it adds hours as late as possible (just in time: a shortfall
+at day ``D`` is met on ``D``, then ``D - 1``...), each day at the smallest
+level that covers it, counting what that level's whole documents add beyond
+the shortfall towards later days. That gives the least total under ``h*``,
+and one step less on any day with overtime leaves a day short of ``R``: a
+job late. With the overtime, ``plan_queue`` has exactly ``still_late +
+overdue`` late jobs per pool.
 
 Peak forecast
 -------------
