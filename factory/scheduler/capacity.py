@@ -259,7 +259,11 @@ def plan_overtime(
     pools = len(line.pools)
     max_shift = np.broadcast_to(np.asarray(max_shift_hours, dtype=np.float64), (days,))
     headroom = np.maximum(0.0, max_shift - line.shift_hours)
-    levels = np.arange(0.0, float(headroom.max(initial=0.0)) + step_hours / 2, step_hours)
+    top = float(headroom.max(initial=0.0))
+    levels = np.arange(0.0, top + step_hours / 2, step_hours)
+    levels = levels[levels < top - _EPS]
+    # The peak shift itself is always a level, even when the steps do not divide the headroom (6.5 h in 1 h steps).
+    levels = np.append(levels, top)
     level_hours = np.minimum(levels[None, :], headroom[:, None])  # (days, levels)
     base = line.capacity
     hours = np.zeros((pools, days))
