@@ -10,12 +10,21 @@ earliest deadline first, by lexicographic costs on the day), then the fewest
 late jobs among the rest. Both must give the same count.
 
 Instance (seeded): 30 booklet printers at 130 documents/h and 30 card printers
-at 105/h on 14.5 h shifts (56,550 and 45,675 documents a day), 55 % of the
-jobs on booklets; deadlines over the 10 days, green and same-day due today,
-urgent within two days, 1 % already overdue.
+at 105/h on normal 8 h shifts (31,200 and 25,200 documents a day), overtime up
+to the 14.5 h peak shift (56,550 and 45,675), 55 % of the jobs on booklets;
+deadlines over the 10 days, green and same-day due today, urgent within two
+days, 1 % already overdue. The plan is made at 8 h; ``plan_overtime`` then
+has real work: even 14.5 h every day leaves jobs late, so it finds which
+capacity saves every job that can be saved, and the least hours for it.
+
+The goal is checked on CPU time as well as wall time (``time.process_time``
+per round, in ``extra_info``): the machine is shared by several engineers,
+and CPU time is what the plan costs whoever else is running.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pytest
@@ -28,6 +37,8 @@ from factory.scheduler.synthetic import synthetic_queue
 JOBS = 1_000_000
 DAYS = 10
 GOAL_S = 1.0
+NORMAL_SHIFT_H = 8.0
+PEAK_SHIFT_H = 14.5
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +46,7 @@ def instance():
     queue = synthetic_queue(np.random.default_rng(20260224), JOBS, days=DAYS, overdue_share=0.01)
     machine_pool = np.repeat([0, 1], 30)
     rated = np.where(machine_pool == 0, 130.0, 105.0)
-    capacity = machine_capacity(rated, np.full(DAYS, 14.5), np.zeros((DAYS, 60)), np.ones((DAYS, 60), bool))
+    capacity = machine_capacity(rated, np.full(DAYS, NORMAL_SHIFT_H), np.zeros((DAYS, 60)), np.ones((DAYS, 60), bool))
     return queue, capacity, machine_pool, rated
 
 
@@ -48,12 +59,26 @@ def full_plan(queue, capacity, machine_pool, rated):
         machine_ids=tuple(f"M{i:02d}" for i in range(len(rated))),
         machine_pool=machine_pool.astype(np.int8),
         rated_per_hour=rated,
-        shift_hours=np.full(capacity.shape[0], 14.5),
+        shift_hours=np.full(capacity.shape[0], NORMAL_SHIFT_H),
         maintenance_hours=np.zeros(capacity.shape),
         up=np.ones(capacity.shape, bool),
     )
-    overtime = plan_overtime(queue, line, max_shift_hours=14.5)
+    overtime = plan_overtime(queue, line, max_shift_hours=PEAK_SHIFT_H)
     return plan, overtime
+
+
+def cpu_timed(fn):
+    """``fn`` wrapped to append each call's CPU seconds (all threads of the process) to ``.cpu_s``."""
+
+    def timed(*args):
+        start = time.process_time()
+        try:
+            return fn(*args)
+        finally:
+            timed.cpu_s.append(time.process_time() - start)
+
+    timed.cpu_s = []
+    return timed
 
 
 def ortools_min_late(queue, capacity, machine_pool) -> int:
@@ -114,22 +139,50 @@ def ortools_min_late(queue, capacity, machine_pool) -> int:
 @pytest.mark.benchmark(group="plan-1M")
 def test_full_plan_of_a_million_jobs_under_a_second(benchmark, instance):
     queue, capacity, machine_pool, rated = instance
-    plan, overtime = benchmark.pedantic(full_plan, args=instance, rounds=1 if benchmark.disabled else 5, warmup_rounds=0 if benchmark.disabled else 1)
+    timed = cpu_timed(full_plan)
+    rounds = 1 if benchmark.disabled else 5
+    plan, overtime = benchmark.pedantic(timed, args=instance, rounds=rounds, warmup_rounds=0 if benchmark.disabled else 1)
     planned = plan.day >= 0
     assert (machine_pool[plan.machine[planned]] == queue.pool[planned]).all()
     assert (np.bincount(plan.day[planned] * 60 + plan.machine[planned], minlength=DAYS * 60).reshape(DAYS, 60) <= capacity).all()
     reference = ortools_min_late(queue, capacity, machine_pool)
     assert plan.late_count == reference
-    benchmark.extra_info.update(late=plan.late_count, unplanned=int(plan.unplanned.sum()), overtime_hours=float(overtime.hours.sum()))
+    # The overtime is at work: with it the plan keeps exactly what the longest shifts keep, on fewer hours.
+    longer = np.zeros_like(capacity)
+    for p in range(2):
+        columns = machine_pool == p
+        longer[:, columns] = machine_capacity(
+            rated[columns], NORMAL_SHIFT_H + overtime.hours[p], np.zeros((DAYS, columns.sum())), np.ones((DAYS, columns.sum()), bool)
+        )
+    assert 0 < overtime.hours.sum() < (PEAK_SHIFT_H - NORMAL_SHIFT_H) * DAYS * 2
+    late_with_overtime = plan_queue(queue, longer, machine_pool, rated).late_count
+    assert late_with_overtime == int((overtime.still_late + overtime.overdue).sum()) == ortools_min_late(queue, longer, machine_pool)
+    cpu = timed.cpu_s[-rounds:]
+    benchmark.extra_info.update(
+        late=plan.late_count,
+        unplanned=int(plan.unplanned.sum()),
+        overtime_hours=float(overtime.hours.sum()),
+        overtime_hours_per_day=overtime.hours.tolist(),
+        late_with_overtime=late_with_overtime,
+        cpu_mean_s=float(np.mean(cpu)),
+        cpu_min_s=float(np.min(cpu)),
+    )
     if not benchmark.disabled:
-        assert benchmark.stats.stats.mean < GOAL_S, f"full plan took {benchmark.stats.stats.mean:.2f} s"
+        # Wall time moves with the other engineers' load; CPU time does not: both must be under the goal,
+        # the wall time at least in the best round.
+        assert np.mean(cpu) < GOAL_S, f"full plan took {np.mean(cpu):.2f} s of CPU"
+        assert benchmark.stats.stats.min < GOAL_S, f"full plan took {benchmark.stats.stats.min:.2f} s at best"
 
 
 @pytest.mark.benchmark(group="plan-1M")
 def test_ortools_min_cost_flow_on_the_same_instance(benchmark, instance):
     queue, capacity, machine_pool, _ = instance
-    late = benchmark.pedantic(ortools_min_late, args=(queue, capacity, machine_pool), rounds=1 if benchmark.disabled else 5)
-    benchmark.extra_info.update(late=late, note="fewest-late count only: no per-job machine, day or slot")
+    timed = cpu_timed(ortools_min_late)
+    rounds = 1 if benchmark.disabled else 5
+    late = benchmark.pedantic(timed, args=(queue, capacity, machine_pool), rounds=rounds)
+    benchmark.extra_info.update(
+        late=late, note="fewest-late count only: no per-job machine, day or slot", cpu_mean_s=float(np.mean(timed.cpu_s[-rounds:]))
+    )
     assert late > 0
 
 
@@ -139,6 +192,8 @@ def test_demand_bound_count_only_on_the_same_instance(benchmark, instance):
     from factory.scheduler.plan import min_late_count
 
     queue, capacity, machine_pool, _ = instance
-    late = benchmark.pedantic(min_late_count, args=(queue, capacity, machine_pool), rounds=1 if benchmark.disabled else 5)
+    timed = cpu_timed(min_late_count)
+    rounds = 1 if benchmark.disabled else 5
+    late = benchmark.pedantic(timed, args=(queue, capacity, machine_pool), rounds=rounds)
     assert late == ortools_min_late(queue, capacity, machine_pool)
-    benchmark.extra_info.update(late=late)
+    benchmark.extra_info.update(late=late, cpu_mean_s=float(np.mean(timed.cpu_s[-rounds:])))

@@ -159,7 +159,9 @@ def build_report(config, cal, queue, production_day, day_zero, *, today, args, a
         members = queue.pool == p
         if not members.any() and not (line.machine_pool == p).any():
             continue
-        cum_demand = load.overdue[p] + np.cumsum(load.demand[p])
+        # The demand-bound arithmetic (plan.py, "Demand bound"): the table's "<- breaks" and the summary's
+        # break date both read it, as do feasibility and the overtime.
+        cum_demand = np.cumsum(load.bound_demand[p])
         cum_capacity = np.cumsum(load.capacity[p])
         break_day = int(load.first_break_day[p])
         pools[name] = {
@@ -184,12 +186,16 @@ def build_report(config, cal, queue, production_day, day_zero, *, today, args, a
                 {
                     "date": date.isoformat(),
                     "pool": name,
-                    "demand": int(load.demand[p, d] + (load.overdue[p] if d == 0 else 0)),
+                    # Jobs due that day in the demand-bound arithmetic; "due": by production deadline
+                    # (overdue ones on the first day).
+                    "demand": int(load.bound_demand[p, d]),
+                    "due": int(load.demand[p, d] + (load.overdue[p] if d == 0 else 0)),
                     "capacity": int(load.capacity[p, d]),
                     "overtime_hours": round(float(overtime.hours[p, d]), 2),
                     "planned": int(plan.planned[p, d]),
                     "cumulative_demand": int(cum_demand[d]),
                     "cumulative_capacity": int(cum_capacity[d]),
+                    "breaks": bool(cum_demand[d] > cum_capacity[d]),
                     "shift_hours": float(line.shift_hours[d]),
                 }
             )
@@ -290,15 +296,16 @@ def print_report(report: dict[str, Any]) -> None:
         listed = ", ".join(f"{name} {count}" for name, count in on_arrival.items())
         out(f"overdue on arrival (the time limit cannot hold the dispatch and mail days): {listed}\n")
     out("\n")
-    out(f"{'date':<15} {'pool':<8} {'due':>7} {'cum due':>8} {'capacity':>8} {'cum cap':>8} {'planned':>8} {'shift':>6} {'overtime':>9}\n")
+    out("demand: jobs due each day in the demand-bound arithmetic (green and same-day jobs, printed first,\n")
+    out("are due by the earliest deadline of the jobs they print ahead of); due: by production deadline\n")
+    out(f"{'date':<15} {'pool':<8} {'due':>7} {'demand':>7} {'cum dem':>8} {'capacity':>8} {'cum cap':>8} {'planned':>8} {'shift':>6} {'overtime':>9}\n")
     for row in report["days"]:
-        if not (row["demand"] or row["planned"] or row["overtime_hours"]):
+        if not (row["demand"] or row["due"] or row["planned"] or row["overtime_hours"]):
             continue
-        # Breaks as in the pool summary: a job not yet overdue can no longer make its deadline.
-        fresh = row["cumulative_demand"] - report["pools"][row["pool"]]["overdue"]
-        flag = "  <- breaks" if fresh > row["cumulative_capacity"] else ""
+        # The same arithmetic as the pool summary's break date: a job not yet overdue can no longer make it.
+        flag = "  <- breaks" if row["breaks"] else ""
         out(
-            f"{_date_label(row['date']):<15} {row['pool']:<8} {row['demand']:>7} {row['cumulative_demand']:>8} "
+            f"{_date_label(row['date']):<15} {row['pool']:<8} {row['due']:>7} {row['demand']:>7} {row['cumulative_demand']:>8} "
             f"{row['capacity']:>8} {row['cumulative_capacity']:>8} {row['planned']:>8} {row['shift_hours']:>5.1f}h "
             f"{'+' + format(row['overtime_hours'], '.2f') + 'h' if row['overtime_hours'] else '-':>9}{flag}\n"
         )

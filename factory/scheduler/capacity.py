@@ -10,13 +10,23 @@ Overtime
 ``plan_overtime`` finds, per pool, the extra shift hours per working day (in
 steps of ``step_hours``, up to ``max_shift_hours``) that make every deadline
 that can still be made (overdue jobs are late whatever the shift; they are
-counted apart). It first finds the smallest daily level ``h*`` such that
-capping every day's overtime at ``h*`` passes the demand-bound test, so no day
-carries more than it must; then, under that cap, it adds hours as late as
-possible (just in time: a shortfall at day ``D`` is met on ``D``, then
-``D - 1``...), which gives the least total. When even ``max_shift_hours``
-every day is not enough, ``still_late`` is the fewest late jobs at that
-capacity.
+counted apart). It uses the plan's own arithmetic (``plan.py``, "Demand
+bound"): the green and same-day jobs print first, so the capacity through each
+day ``k`` must reach ``R(k)``, not just the jobs due by ``k``. When even
+``max_shift_hours`` every day leaves jobs late, ``still_late`` is how many,
+and ``R`` keeps on time exactly the jobs that capacity keeps (the pinned ones
+on time then, and all but ``still_late`` of the others less the pinned late):
+more capacity cannot save the others, so no hour is spent on them.
+
+It first finds the smallest daily level ``h*`` such that capping every day's
+overtime at ``h*`` meets ``R``, so no day carries more than it must; then,
+under that cap, it adds hours as late as possible (just in time: a shortfall
+at day ``D`` is met on ``D``, then ``D - 1``...), each day at the smallest
+level that covers it, counting what that level's whole documents add beyond
+the shortfall towards later days. That gives the least total under ``h*``,
+and one step less on any day with overtime leaves a day short of ``R``: a
+job late. With the overtime, ``plan_queue`` has exactly ``still_late +
+overdue`` late jobs per pool.
 
 Peak forecast
 -------------
@@ -40,6 +50,7 @@ import numpy as np
 
 from factory.config import POOLS, Line, Seasons
 from factory.errors import InvalidField
+from factory.scheduler.plan import _REST, _TIERS, _buckets, _requirement, _tiers
 from factory.scheduler.queue import QueueArrays
 
 __all__ = [
@@ -218,6 +229,8 @@ def plan_overtime(
     *,
     max_shift_hours: float | np.ndarray,
     step_hours: float = 0.25,
+    green_rank: int = 0,
+    same_day_rank: int | None = 1,
 ) -> Overtime:
     """The least overtime per pool and day that meets every deadline (see the module docstring).
 
@@ -230,10 +243,15 @@ def plan_overtime(
         The longest shift allowed (the peak shift, 14-15 hours).
     step_hours : float
         Overtime is given in these steps (a quarter hour by default).
+    green_rank, same_day_rank : int
+        The pinned classes, as for ``plan_queue`` (pass the same).
 
     Returns
     -------
     Overtime
+        With ``hours`` added to the shifts, ``plan_queue`` has exactly
+        ``still_late + overdue`` late jobs per pool; one step less on any day
+        with overtime leaves more.
     """
     if step_hours <= 0:
         raise ValueError("step_hours: must be positive")
@@ -241,22 +259,24 @@ def plan_overtime(
     pools = len(line.pools)
     max_shift = np.broadcast_to(np.asarray(max_shift_hours, dtype=np.float64), (days,))
     headroom = np.maximum(0.0, max_shift - line.shift_hours)
-    levels = np.arange(0.0, float(headroom.max(initial=0.0)) + step_hours / 2, step_hours)
+    top = float(headroom.max(initial=0.0))
+    levels = np.arange(0.0, top + step_hours / 2, step_hours)
+    levels = levels[levels < top - _EPS]
+    # The peak shift itself is always a level, even when the steps do not divide the headroom (6.5 h in 1 h steps).
+    levels = np.append(levels, top)
+    level_hours = np.minimum(levels[None, :], headroom[:, None])  # (days, levels)
     base = line.capacity
     hours = np.zeros((pools, days))
     extra = np.zeros((pools, days), dtype=np.int64)
     level_cap = np.zeros(pools)
     still_late = np.zeros(pools, dtype=np.int64)
-    deadline = queue.deadline_day.astype(np.int64)
-    pool = queue.pool.astype(np.int64)
-    overdue = np.bincount(pool[deadline < 0], minlength=pools)
+    counts = _tier_counts(queue, days, green_rank, same_day_rank)
+    overdue = counts[:, :, 0].sum(axis=1)
     for p in range(pools):
         columns = line.machine_pool == p
-        due = deadline[(pool == p) & (deadline >= 0) & (deadline < days)]
-        demand_by = np.cumsum(np.bincount(due, minlength=days))
-        base_by = np.cumsum(base[:, columns].sum(axis=1))
+        base_day = base[:, columns].sum(axis=1)
+        base_by = np.cumsum(base_day)
         # gain[d, s]: documents that overtime level s adds on day d (capped by the headroom).
-        level_hours = np.minimum(levels[None, :], headroom[:, None])  # (days, levels)
         gain = np.stack(
             [
                 machine_capacity(
@@ -268,28 +288,28 @@ def plan_overtime(
                 for s in range(len(levels))
             ],
             axis=1,
-        ) - base[:, columns].sum(axis=1)[:, None]
-        feasible = (base_by[:, None] + np.cumsum(gain, axis=0) >= demand_by[:, None]).all(axis=0)
-        chosen = int(np.argmax(feasible)) if feasible.any() else len(levels) - 1
+        ) - base_day[:, None]
+        # What the plan can do at the longest shifts: those late even then are late whatever we add.
+        need, still_late[p] = _need_at(counts[p], base_day + gain[:, -1])
+        feasible = (base_by[:, None] + np.cumsum(gain, axis=0) >= need[:, None]).all(axis=0)
+        chosen = int(np.argmax(feasible))  # the top level is feasible by construction
         level_cap[p] = levels[chosen]
-        allowed = gain[:, chosen]
+        level = np.zeros(days, dtype=np.int64)
         added = np.zeros(days, dtype=np.int64)
         for k in range(days):
-            shortfall = int(demand_by[k] - base_by[k] - added[: k + 1].sum())
+            # Just in time: a shortfall at day k is met on k, then k - 1, ...; each day gets the smallest
+            # level that covers it, and what that level adds beyond the shortfall counts for later days.
+            shortfall = int(need[k] - base_by[k] - added[: k + 1].sum())
             for d in range(k, -1, -1):
                 if shortfall <= 0:
                     break
-                take = min(shortfall, int(allowed[d] - added[d]))
-                if take > 0:
-                    added[d] += take
-                    shortfall -= take
+                target = min(int(added[d]) + shortfall, int(gain[d, chosen]))
+                if target > added[d]:
+                    s = int(np.argmax(gain[d] >= target))
+                    shortfall -= int(gain[d, s] - added[d])
+                    added[d], level[d] = gain[d, s], s
         extra[p] = added
-        # Hours: the smallest level whose gain covers what that day adds.
-        for d in np.flatnonzero(added):
-            s = int(np.argmax(gain[d] >= added[d]))
-            hours[p, d] = level_hours[d, s]
-            extra[p, d] = gain[d, s]
-        still_late[p] = max(0, int((demand_by - base_by - np.cumsum(extra[p])).max(initial=0)))
+        hours[p] = np.where(added > 0, level_hours[np.arange(days), level], 0.0)
     return Overtime(
         hours=hours,
         extra_capacity=extra,
@@ -297,6 +317,40 @@ def plan_overtime(
         still_late=still_late,
         overdue=overdue,
     )
+
+
+def _tier_counts(queue: QueueArrays, days: int, green_rank: int, same_day_rank: int | None) -> np.ndarray:
+    """(pools, tiers, days + 2) int64: jobs by pool, pinned tier and deadline bucket, as ``pool_load`` counts them."""
+    pools = len(queue.pools)
+    tier = _tiers(queue.priority, queue.deadline_day, green_rank, same_day_rank)
+    key = (queue.pool.astype(np.int64) * _TIERS + tier) * (days + 2) + _buckets(queue.deadline_day, days)
+    return np.bincount(key, minlength=pools * _TIERS * (days + 2)).reshape(pools, _TIERS, days + 2)
+
+
+def _need_at(counts: np.ndarray, day_capacity: np.ndarray) -> tuple[np.ndarray, int]:
+    """Slots needed through each day to keep on time every job, not overdue, that ``day_capacity`` keeps.
+
+    Returns ``(need, late)``: ``need`` (days,) as ``plan._requirement``, and
+    ``late`` the jobs (not overdue) late even with ``day_capacity``. A
+    capacity ``c <= day_capacity`` gives a plan with exactly ``late`` such
+    jobs iff ``cumsum(c) >= need``: the pinned jobs on time at
+    ``day_capacity`` (the first of each deadline group, as they print in
+    order) must stay on time, and the others may lose no more than ``late``
+    less the pinned ones late anyway (the fewest-late count is
+    ``max(0, max_k N(k) - left(k))``, so a count, not a choice of jobs).
+    """
+    days = len(day_capacity)
+    capacity_by = np.concatenate(([0], np.cumsum(day_capacity)))
+    pinned = counts[:_REST].ravel()
+    bucket = np.tile(np.arange(days + 2), _REST)
+    start = np.cumsum(pinned) - pinned
+    due_by = np.where((bucket >= 1) & (bucket <= days), capacity_by[np.minimum(bucket, days)], np.iinfo(np.int64).max)
+    on_time = np.clip(due_by - start, 0, pinned)
+    fresh = (bucket >= 1) & (bucket <= days)
+    pinned_late = int((pinned - on_time)[fresh].sum())
+    left_by = np.maximum(0, capacity_by[1:] - int(pinned.sum()))
+    rest_late = max(0, int((np.cumsum(counts[_REST, 1 : days + 1]) - left_by).max(initial=0)))
+    return _requirement(counts, days, on_time=np.where(fresh, on_time, pinned), rest_late=rest_late), pinned_late + rest_late
 
 
 # --------------------------------------------------------------------------- forecast

@@ -25,7 +25,7 @@ Objective, in order
    from their order alone. The price shows only in a saturated pool, where
    each pinned job takes a slot the fewest-late plan gives a job that can
    still be on time. On the benchmark instance (1,000,000 jobs, 1 %
-   overdue) 45 overdue green and 213 overdue same-day jobs print on day 0
+   overdue) at 14.5 h shifts 45 overdue green and 213 overdue same-day jobs print on day 0
    instead of day 2, and 258 normal jobs due on day 0 print on day 2: 83,124
    late jobs instead of 82,866 (82,911 when only green is pinned,
    ``same_day_rank=None``). We pin same-day jobs too: one normal job two
@@ -67,6 +67,44 @@ Objective, in order
    ``k * 3600 / rated_per_hour[m]`` seconds after the shift starts; the jobs of
    a pool-day take the slots in order of start time (ties by machine), so every
    machine of the pool finishes at about the same time.
+
+Demand bound
+------------
+The issue's feasibility test is the demand-bound one: the jobs due by day
+``D`` fit in the capacity of days ``0..D``, for every ``D``. Taken on the
+production deadlines it ignores objective 0, and then it can pass while the
+plan has late jobs: 480 normal jobs due today and 10 green due tomorrow fit a
+pool of 480 a day (480 <= 480, 490 <= 960), but the greens print first and
+push 10 normal jobs to tomorrow. So the test is taken on each job's
+*demand-bound deadline*, which says what the print order already implies:
+
+- a job that is not pinned: its production deadline (overdue ones are left
+  out: they are late whatever the capacity, and Moore-Hodgson gives them up
+  before any other, so they take no slot an on-time job needs);
+- a pinned job: the earliest deadline, not yet passed, among itself and the
+  jobs printed after it (the later pinned jobs and every job not pinned). It
+  prints before them, so it must be printed by the time they are due. A
+  green job due tomorrow ahead of normal jobs due today is due today; this
+  is the issue's "a green job is produced at once": in practice its bound is
+  today, while a burst of green jobs larger than a day, due tomorrow, with
+  nothing else due before, still counts as due tomorrow, as the plan prints
+  it. Overdue pinned jobs get the same bound, as they still hold their slots.
+
+Counted per day that is ``PoolLoad.bound_demand``; through day ``k`` it is
+``R(k) = max(H(k), N(k) + P if N(k) > 0)``, ``H(k)`` the end slot of the
+last pinned job due by ``k``, ``N(k)`` the other jobs due by ``k``, ``P`` all
+the pinned jobs. Then the plain test on these deadlines and the plan agree
+both ways: ``cumsum(capacity) >= R`` on every day iff no job that is not
+overdue is late (a pinned job is late iff ``H`` passes the capacity at its
+deadline; the rest iff ``N(k) > cap(k) - P``, objective 1's bound), so with
+nothing overdue, "zero late whenever the demand-bound test passes" holds
+literally and ``feasible`` is that test. ``first_break_day`` is the first day
+``R`` exceeds the capacity; ``factory plan`` prints ``R`` and flags the same
+days, and ``plan_overtime`` adds capacity until ``R`` fits. Moving the green
+jobs' production deadline itself to today instead would make a green job
+printed tomorrow (because today is full of green jobs) late, which is not the
+24-hour promise, and it would leave the test stricter than the plan; the
+requirement above changes no deadline and no late count.
 
 Service classes are ranks (``class_ranks``): ``green_rank`` (0 in the shipped
 configuration) and ``same_day_rank`` (1; ``None``: pin green only) say which
@@ -123,11 +161,22 @@ class PoolLoad:
     min_late: np.ndarray
     """(pools,) int64: the fewest late jobs of any plan that prints the pinned jobs first (overdue included)."""
     first_break_day: np.ndarray
-    """(pools,) int64: first day a job due then, not yet overdue, must be late (-1: none)."""
+    """(pools,) int64: first day a job due then, not yet overdue, must be late (-1: none).
+
+    The first day ``D`` on which ``bound_demand`` through ``D`` exceeds ``capacity`` through ``D``."""
+    bound_demand: np.ndarray
+    """(pools, days) int64: jobs due each day in the demand-bound arithmetic (module docstring, "Demand bound").
+
+    Like ``demand``, except that each pinned job is due by the earliest deadline, not yet passed, among
+    itself and the jobs printed after it, and overdue jobs that are not pinned are left out (``overdue``)."""
 
     @property
     def feasible(self) -> np.ndarray:
-        """(pools,) bool: the demand-bound test passes (every deadline can be met)."""
+        """(pools,) bool: the demand-bound test passes (every deadline can be met).
+
+        Nothing is overdue and ``cumsum(bound_demand) <= cumsum(capacity)`` on every day; then, and only
+        then, the plan has no late job (``min_late == 0``).
+        """
         return self.min_late == 0
 
 
@@ -233,6 +282,7 @@ def _pool_load(
     counts = counts.reshape(pools, _TIERS, days + 2)
     min_late = np.zeros(pools, dtype=np.int64)
     first_break = np.full(pools, -1, dtype=np.int64)
+    bound = np.zeros((pools, days), dtype=np.int64)
     for p in range(pools):
         capacity_by = np.concatenate(([0], np.cumsum(pool_capacity[p])))  # capacity of days < t
         # Objective 0: the pinned jobs, in (tier, bucket) order, hold positions lo..hi - 1 of the
@@ -248,12 +298,12 @@ def _pool_load(
         rest = counts[p, _REST]
         excess = _excess(rest, left)
         min_late[p] = int(pinned_late.sum()) + max(0, int(excess.max()))
-        # Deadlines break where a job that is not yet overdue can no longer make it.
-        fresh = np.cumsum(rest[1 : days + 1]) - np.cumsum(left)
-        broken = np.flatnonzero(fresh > 0)
-        broken_pinned = np.flatnonzero(pinned_late.reshape(_REST, days + 2)[:, 1 : days + 1].any(axis=0))
-        candidates = [int(b[0]) for b in (broken, broken_pinned) if b.size]
-        first_break[p] = min(candidates, default=-1)
+        # Deadlines break where a job that is not yet overdue can no longer make it: the first day the
+        # demand bound exceeds the capacity (the same arithmetic as ``feasible`` and the CLI's table).
+        need = _requirement(counts[p], days)
+        bound[p] = np.diff(need, prepend=0)
+        broken = np.flatnonzero(need > capacity_by[1:])
+        first_break[p] = int(broken[0]) if broken.size else -1
     totals = counts.sum(axis=1)
     return PoolLoad(
         capacity=pool_capacity,
@@ -263,7 +313,37 @@ def _pool_load(
         pinned=counts[:, :_REST].sum(axis=(1, 2)),
         min_late=min_late,
         first_break_day=first_break,
+        bound_demand=bound,
     )
+
+
+def _requirement(counts: np.ndarray, days: int, *, on_time: np.ndarray | None = None, rest_late: int = 0) -> np.ndarray:
+    """(days,) int64: slots a pool needs through each day so that no job not yet overdue is late.
+
+    ``counts`` is the pool's (tiers, days + 2) job counts by tier and bucket; the
+    pinned jobs print in (tier, bucket) order from slot 0. ``R(k) = max(H(k),
+    N(k) + P if N(k) > 0)``: ``H(k)`` is the end position of the last pinned job
+    due by day ``k`` (it needs every slot before it), ``N(k)`` the other jobs
+    due by day ``k`` (not overdue), ``P`` all the pinned jobs (they print before
+    those). ``R(k)`` counts the jobs due by ``k`` in the demand-bound arithmetic,
+    so its differences are ``PoolLoad.bound_demand``. A plan is free of late
+    jobs that are not overdue iff the capacity through each day ``k`` is at
+    least ``R(k)``.
+
+    For ``plan_overtime``: ``on_time`` (pinned segments, ``counts[:_REST].ravel()``
+    order) says how many of each segment's jobs (its first ones) must be on time,
+    and ``rest_late`` how many of the others may be late, the rest still on time.
+    """
+    pinned = counts[:_REST].ravel()
+    bucket = np.tile(np.arange(days + 2), _REST)
+    keep = pinned if on_time is None else on_time
+    end = np.cumsum(pinned) - pinned + keep
+    fresh = (bucket >= 1) & (bucket <= days) & (keep > 0)
+    last_end = np.zeros(days, dtype=np.int64)
+    np.maximum.at(last_end, bucket[fresh] - 1, end[fresh])
+    rest = np.cumsum(counts[_REST, 1 : days + 1]) - rest_late
+    need = np.maximum(np.maximum.accumulate(last_end), np.where(rest > 0, rest + int(pinned.sum()), 0))
+    return need.astype(np.int64)
 
 
 def _left_for_rest(day_capacity: np.ndarray, pinned: int) -> np.ndarray:

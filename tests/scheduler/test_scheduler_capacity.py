@@ -125,6 +125,65 @@ def test_property_overtime_meets_every_deadline_and_one_step_less_does_not(confi
         assert plan.late_count == overtime.still_late[0]
 
 
+def test_overtime_counts_the_green_jobs_printed_first(config):
+    # Audit example: 480 normal jobs due today and 10 green due tomorrow on a pool printing 480 a day.
+    # The plain demand bound passes (480 <= 480, 490 <= 960), but the greens print first and push 10
+    # normal jobs to tomorrow: it takes 10 documents more today, a quarter hour at 60/h (15).
+    line = small_line(config, days=2)
+    queue = queue_arrays(np.repeat([0, 1], [480, 10]), np.repeat([3, 0], [480, 10]), np.zeros(490, int), np.arange(490))
+    assert plan_queue(queue, line.capacity, line.machine_pool, line.rated_per_hour).late_count == 10
+    overtime = plan_overtime(queue, line, max_shift_hours=14.5)
+    assert overtime.hours[0].tolist() == [0.25, 0.0] and overtime.still_late[0] == 0
+    longer = line.with_shift_hours(line.shift_hours + overtime.hours[0])
+    assert plan_queue(queue, longer.capacity, longer.machine_pool, longer.rated_per_hour).late_count == 0
+    load = pool_load(queue, line.capacity, line.machine_pool)
+    assert load.bound_demand[0].tolist() == [490, 0] and load.first_break_day[0] == 0 and not load.feasible[0]
+
+
+def test_the_peak_shift_is_a_level_even_when_the_steps_do_not_divide_it(config):
+    # 841 due today: 6 h more gives 840, the 14.5 h peak shift 870. In 1 h steps the last step is the half hour.
+    line = small_line(config, days=2)
+    queue = queue_arrays(np.zeros(841, int), np.full(841, 3), np.zeros(841, int), np.arange(841))
+    overtime = plan_overtime(queue, line, max_shift_hours=14.5, step_hours=1.0)
+    assert overtime.hours[0].tolist() == [6.5, 0.0] and overtime.still_late[0] == 0
+
+
+def late_with(queue, line, hours):
+    longer = line.with_shift_hours(line.shift_hours + hours)
+    return plan_queue(queue, longer.capacity, longer.machine_pool, longer.rated_per_hour).late[queue.pool == 0].sum()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    jobs=st.lists(st.tuples(st.integers(-1, 5), st.integers(0, 3), st.integers(1, 400)), min_size=0, max_size=12),
+    step=st.sampled_from([0.25, 0.5, 1.0]),
+)
+def test_property_overtime_is_exact_and_least_with_pinned_classes(config, jobs, step):
+    # Groups of green (0), same day (1), urgent (2) and normal (3) jobs on one pool of 480 a day, 870 at 14.5 h.
+    line = small_line(config, days=5)
+    deadline = np.repeat([d for d, _, _ in jobs], [n for _, _, n in jobs]).astype(np.int64)
+    priority = np.repeat([c for _, c, _ in jobs], [n for _, _, n in jobs]).astype(np.int64)
+    queue = queue_arrays(deadline, priority, np.zeros(len(deadline), int), np.arange(len(deadline)))
+    overtime = plan_overtime(queue, line, max_shift_hours=14.5, step_hours=step)
+    hours = overtime.hours[0]
+    # With the overtime, the plan has exactly the late jobs it says (the overdue ones are late anyway).
+    assert late_with(queue, line, hours) == overtime.still_late[0] + overtime.overdue[0]
+    # And no more than the longest shifts would leave.
+    assert overtime.still_late[0] + overtime.overdue[0] == late_with(queue, line, np.full(5, 6.5))
+    # One step less on any day with overtime leaves more late jobs.
+    for d in np.flatnonzero(hours > 0):
+        less = hours.copy()
+        less[d] = max(0.0, less[d] - step)
+        assert late_with(queue, line, less) > overtime.still_late[0] + overtime.overdue[0]
+    # The daily level is the least that works: capped one step lower, some day falls short.
+    level = overtime.daily_cap_hours[0]
+    if level > 0:
+        capped = line.with_shift_hours(line.shift_hours + max(0.0, level - step))
+        assert plan_queue(queue, capped.capacity, capped.machine_pool, capped.rated_per_hour).late.sum() > (
+            overtime.still_late[0] + overtime.overdue[0]
+        )
+
+
 def test_expected_arrivals_keep_each_days_total():
     mix = np.array([[0.2, 0.0, 0.35], [0.1, 0.25, 0.1]])
     arrivals = expected_arrivals(np.array([10_000.0, 30_000.0, 7.0]), mix)

@@ -146,6 +146,46 @@ def test_property_zero_late_whenever_the_demand_bound_test_passes(instance):
             assert plan.late[queue.pool == p].sum() == load.min_late[p]
 
 
+def bound_deadlines(queue, days, pool):
+    """Each job's deadline in the demand-bound arithmetic, from its definition, job by job (None: left out).
+
+    A pinned job prints before every later pinned job and every other job, so it is due by the earliest
+    deadline not yet passed among itself and those; overdue jobs that are not pinned are left out.
+    """
+    tier = pinned_tier(queue.deadline_day, queue.priority)
+    deadline = np.clip(queue.deadline_day.astype(int), -1, days)
+    rows = np.flatnonzero(queue.pool == pool)
+    pinned = sorted((int(tier[i]), int(deadline[i]), int(i)) for i in rows if tier[i] < 2)
+    rest = [int(deadline[i]) for i in rows if tier[i] == 2]
+    fresh_rest = [d for d in rest if d >= 0]
+    bound = [d for d in fresh_rest]
+    for position, (_, d, _) in enumerate(pinned):
+        after = [e for _, e, _ in pinned[position:] if e >= 0] + fresh_rest
+        bound.append(min(after, default=days))
+    return bound
+
+
+@settings(max_examples=150, deadline=None)
+@given(instances())
+def test_property_demand_bound_test_agrees_with_the_plan(instance):
+    queue, capacity, machine_pool, rated = instance
+    days = capacity.shape[0]
+    load = pool_load(queue, capacity, machine_pool)
+    plan = plan_queue(queue, capacity, machine_pool, rated)
+    for p in range(2):
+        bound = np.bincount(np.minimum(np.array(bound_deadlines(queue, days, p), dtype=int), days), minlength=days + 1)[:days]
+        assert load.bound_demand[p].tolist() == bound.tolist()
+        excess = np.cumsum(bound) - np.cumsum(pool_capacity(capacity, machine_pool)[p])
+        members = queue.pool == p
+        fresh_late = plan.late[members & (queue.deadline_day >= 0)].sum()
+        # The plain test on these deadlines: it passes exactly when no job that is not overdue is late ...
+        assert (excess <= 0).all() == (fresh_late == 0)
+        # ... and with nothing overdue, exactly when the plan has no late job at all.
+        assert load.feasible[p] == ((excess <= 0).all() and load.overdue[p] == 0) == (not plan.late[members].any())
+        broken = np.flatnonzero(excess > 0)
+        assert load.first_break_day[p] == (broken[0] if broken.size else -1)
+
+
 def test_demand_bound_arithmetic_by_hand():
     # One pool, 10 a day for 3 days; due: 12 on day 0, 5 on day 1, 20 on day 2.
     queue = queue_arrays(np.repeat([0, 1, 2], [12, 5, 20]), np.full(37, 3), np.zeros(37, int), np.arange(37))
