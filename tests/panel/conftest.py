@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
-
-with warnings.catch_warnings():
-    # Starlette 1.x asks for httpx2 with its TestClient; the pinned test dependency is httpx 0.28,
-    # which it still supports. Only this one import warning is silenced.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
-    from fastapi.testclient import TestClient
 
 from factory.panel import LedgerLine, UserStore, create_app
 
-from panel_world import PASSWORD, USERS, build_world, login
+from panel_world import PASSWORD, USERS, TestClient, build_world, login
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
+
+with warnings.catch_warnings():
+    # Starlette 1.x asks for httpx2 with its TestClient; the pinned test dependency is httpx 0.28,
+    # which it still supports. Only this one import warning is silenced.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+    from fastapi.testclient import TestClient
 
 from factory.config import Config
 from factory.devices.render import build_render_kit, render_page

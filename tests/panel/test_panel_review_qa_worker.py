@@ -28,8 +28,7 @@ from factory.samples.generate import draw_images
 from factory.scheduler import build_calendar
 from factory.wire import QaItem, QaVerdicts, decode, encode
 
-from conftest import TestClient
-from panel_world import PASSWORD, START, ShiftedClock, csrf_of, login
+from panel_world import PASSWORD, START, ShiftedClock, TestClient, csrf_of, login
 
 pytestmark = pytest.mark.integration
 
