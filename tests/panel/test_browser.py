@@ -45,7 +45,7 @@ sys.path[:0] = [str(Path(__file__).parents[1] / d) for d in ("pipeline", "metric
 from metrics_prom import free_port  # noqa: E402
 from pipeline_line import Line, wait_until  # noqa: E402
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
