@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim \
-	fonts-ocr-b fonts-arphic-ukai fonts-arphic-uming prometheus chromium
+	fonts-ocr-b fonts-arphic-ukai fonts-arphic-uming prometheus chromium faketime
 
 .PHONY: demo test test-fast bench screenshots setup apt clean
 

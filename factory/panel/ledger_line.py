@@ -96,7 +96,10 @@ class LedgerLine:
     def machines(self) -> list[MachineStatus]:
         now = self.clock()
         with self.lock:
-            held = {j.machine: j.application_id for j in self.ledger.in_flight()}
+            held: dict[str, str] = {}
+            for j in self.ledger.in_flight():  # a machine's current job: the one printing, else one leased to it
+                if j.state == "printing" or j.machine not in held:
+                    held[j.machine] = j.application_id
             printed = views.printed_in_last_hour(self.ledger, now)
             modes = dict(self._mode)
         reports = dict(self.device_reports()) if self.device_reports is not None else None

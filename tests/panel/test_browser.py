@@ -1,81 +1,142 @@
-"""Browser tests: Debian's chromium, headless, driven by Playwright against the panel served by uvicorn.
+"""Browser tests: Debian's chromium, headless, driven by Playwright against a running ``factory serve``.
 
-The server is the real thing on 127.0.0.1 (uvicorn in a thread, the app from
-``create_app`` over a real ledger, the scheduler's plan and ``LedgerLine``);
-the browser logs in through the form like a person. Screenshots of the line,
-plan and review pages at 1920x1080 and at a laptop's 1366x768 are taken on
-every run; they replace ``docs/screenshots/`` only when ``FACTORY_SCREENSHOTS``
-names that directory (``make screenshots``), so a test run leaves the work
-tree as it found it.
+The line is the real thing on 127.0.0.1, started as ``tests/pipeline``'s
+``Line`` starts it: ``factory keys``, the controller ``factory serve`` with its
+control panel on a free ``--panel-port``, and for seven machines a simulated
+printer (``factory device-sim``) with its printer worker (``factory worker``),
+each process in its own session and killed at the end. The ledger file is
+prepared beforehand by ``panel_world.build_world`` (sample applications, a
+peak-season backlog, printed documents of which QA flagged three, the panel's
+users); the machines without a printer show as offline. The browser logs in
+through the form like a person.
+
+Every process runs on the world's fixed morning (Tuesday 3 March 2026, 10:00 in
+Shanghai, a Spring Festival peak day) through libfaketime, and the browser's
+clock is set to it too, so the plan and the deadlines do not depend on the day
+the tests run. The booklet printers take 30 minutes a document: each holds the
+three jobs it took at start for the whole run, so the booklet queue the tests
+look at holds still; the card printers run at their rated speed.
+
+Screenshots of the line, plan and review pages at 1920x1080 and at a laptop's
+1366x768 are taken on every run; they replace ``docs/screenshots/`` only when
+``FACTORY_SCREENSHOTS`` names that directory (``make screenshots``), so a test
+run leaves the work tree as it found it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
-import socket
+import sys
 import tempfile
-import threading
-import time
+import urllib.request
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
+from factory.devices.client import SimulatorClient
 from factory.ledger import Ledger
-from panel_world import PASSWORD, build_world
+from factory.panel import UserStore
+from panel_world import PASSWORD, USERS, build_world
+
+sys.path[:0] = [str(Path(__file__).parents[1] / d) for d in ("pipeline", "metrics")]  # their real-process helpers
+from metrics_prom import free_port  # noqa: E402
+from pipeline_line import Line, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+FAKETIME = next(iter(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1")), "")
 SCREENSHOTS = Path(os.environ.get("FACTORY_SCREENSHOTS") or Path(tempfile.gettempdir()) / "factory-screenshots")
 SCREENS = {"wide": {"width": 1920, "height": 1080}, "laptop": {"width": 1366, "height": 768}}
 
+PRINTERS = {"B01": "booklet", "B02": "booklet", "B03": "booklet", "B04": "booklet", "B05": "booklet",
+            "C01": "card", "C02": "card"}
+"""The machines with a simulated printer and a worker; the operator pauses B05."""
+BOOKLET_CYCLE = ("--cycle", "1800:1800")
+"""Device seconds a booklet takes: none finishes while the tests run (see the module docstring)."""
+QUEUE_LIMIT = 2
+"""Jobs a device takes ahead of the one it prints (``Line.start_device`` starts it with ``--queue 2``)."""
+MAINTENANCE = ("B09", "B10", "B11", "B12", "B13", "B14", "C07", "C08")
+
 if not Path(CHROMIUM).exists():  # pragma: no cover - make test installs chromium
     pytest.skip("Debian's chromium is not installed (make test installs it)", allow_module_level=True)
+if not FAKETIME:  # pragma: no cover - make test installs faketime
+    pytest.skip("Debian's libfaketime is not installed (make test installs it)", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def world(config, tmp_path_factory):
-    """A Spring Festival morning: 24,000 applications from last week still waiting, six machines busy,
-    and six booklet and two card machines paused for maintenance, so the plan needs overtime."""
-    w = build_world(config, tmp_path_factory.mktemp("browser"), backlog=24_000, backlog_day=dt.date(2026, 2, 25),
-                    busy=("B01", "B02", "B03", "B04", "C01", "C02"))
-    for machine in ("B09", "B10", "B11", "B12", "B13", "B14", "C07", "C08"):
+    """A Spring Festival morning: 16,000 applications from last week still waiting, and six booklet and
+    two card machines paused for maintenance, so the plan needs overtime. Built before the line starts;
+    the line then reads everything from the ledger file."""
+    w = build_world(config, tmp_path_factory.mktemp("browser"), backlog=16_000, backlog_day=dt.date(2026, 2, 25))
+    for machine in MAINTENANCE:
         w.ledger.record_station_event("panel:sam", "machine_paused", now=w.clock(), machine=machine)
-    yield w
+    with UserStore.open(w.ledger.path) as users:
+        for name, role in USERS.items():
+            users.add(name, role, PASSWORD, by="test")
     w.ledger.close()
+    return w
+
+
+def _held(line: Line) -> dict[str, tuple[int, int]]:
+    """Machine -> (jobs it holds, of which printing), from the ledger."""
+    rows = line.query("SELECT machine, COUNT(*), SUM(state = 'printing') FROM applications"
+                      " WHERE state IN ('leased', 'printing') GROUP BY machine")
+    return {machine: (held, printing) for machine, held, printing in rows}
 
 
 @pytest.fixture(scope="module")
-def reader(world):
-    """The test's own ledger connection: the app's is used by the server's threads."""
+def real_line(world):
+    """``factory serve`` with its panel and the printers of ``PRINTERS``, on the world's morning."""
+    env = {"LD_PRELOAD": FAKETIME, "FAKETIME": f"{world.clock.offset:+.3f}", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    line = Line(world.root / "line", env=env)
+    line.ledger_path = world.ledger.path
+    line.panel = f"http://127.0.0.1:{free_port()}"
+    try:
+        line.keys_for(*PRINTERS)
+        for machine, pool in PRINTERS.items():  # all at once: each takes a few seconds to start
+            line.start_device(machine, pool, speed=1, extra=BOOKLET_CYCLE if pool == "booklet" else (), wait=False)
+        line.start_controller("--panel-port", line.panel.rsplit(":", 1)[1], "--no-dispatch")
+        for machine in PRINTERS:
+            line.wait_device(machine)
+            line.start_worker(machine)
+
+        def settled():
+            held = _held(line)
+            return all(held.get(m, (0, 0))[1] >= 1 for m in PRINTERS) and all(
+                held.get(m, (0, 0))[0] == QUEUE_LIMIT + 1 for m, pool in PRINTERS.items() if pool == "booklet")
+
+        def panel_up():
+            with urllib.request.urlopen(f"{line.panel}/login", timeout=5) as answer:
+                return answer.status == 200
+
+        try:
+            wait_until(settled, 90, what="every printer printing, each booklet printer holding all it takes")
+            wait_until(panel_up, 30, what="the control panel")
+        except AssertionError as err:
+            raise AssertionError(f"{err}; {_held(line)}\n{line.tail()}") from None
+        yield line
+    finally:
+        line.stop_all()
+
+
+@pytest.fixture(scope="module")
+def reader(world, real_line):
+    """The test's own ledger connection (the line's processes have theirs)."""
     ledger = Ledger.open(world.ledger.path)
     yield ledger
     ledger.close()
 
 
 @pytest.fixture(scope="module")
-def server(app):
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+def server(real_line):
+    return real_line.panel
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +148,14 @@ def browser():
 
 
 @pytest.fixture()
-def open_as(browser, server):
+def open_as(browser, server, world):
     contexts = []
     script_errors: list[str] = []
 
     def make(name: str, *, screen: str = "wide", lang: str = "en") -> Page:
-        context = browser.new_context(viewport=SCREENS[screen], base_url=server, locale="en-GB" if lang == "en" else "zh-CN")
+        context = browser.new_context(viewport=SCREENS[screen], base_url=server, locale="en-GB" if lang == "en" else "zh-CN",
+                                      timezone_id=world.config.line.tz.key)
+        context.clock.set_fixed_time(world.clock())  # the page's clock shows the line's morning
         context.set_default_timeout(10_000)
         contexts.append(context)
         context.add_cookies([{"name": "lang", "value": lang, "url": server}])
@@ -119,23 +182,42 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def test_operator_pauses_and_resumes_a_machine(open_as, reader):
+def test_operator_pauses_and_resumes_a_machine(open_as, reader, real_line):
     page = open_as("olga")
-    page.goto("/line")
-    card = page.locator("#m-B05")
-    expect(card).to_have_attribute("data-state", "idle")
-    card.locator(".act-pause").click()
-    expect(card).to_have_attribute("data-state", "paused")
-    expect(card.locator(".by")).to_contain_text("olga")
-    card.locator(".act-resume").click()
-    expect(card).to_have_attribute("data-state", "idle")
-    events = [(e["station"], e["event"]) for e in reader.events(kind="station") if e["machine"] == "B05"]
-    assert events[-2:] == [("panel:olga", "machine_paused"), ("panel:olga", "machine_resumed")]
+    # The screenshots first, while the line runs steadily: after a pause and resume, the device's reports
+    # take a heartbeat or two to catch up (a resumed machine may show Draining for a second).
     for screen in SCREENS:
         page.set_viewport_size(SCREENS[screen])
         page.goto("/line")
         expect(page.locator("#m-C08")).to_be_visible()
+        for machine in PRINTERS:  # every printer's report has reached the page
+            expect(page.locator(f"#m-{machine} .nums b").nth(1)).not_to_have_text("–")
         shoot(page, f"line-{screen}")
+    page.set_viewport_size(SCREENS["wide"])
+    page.goto("/line")
+    card = page.locator("#m-B05")
+    held = sorted(j.application_id for j in reader.in_flight("B05"))
+    with SimulatorClient(real_line.devices["B05"]) as device:
+        printing = device.status()
+        assert printing.state == "Busy", printing
+        # What the device itself says: busy, on the job it prints, with the blanks left in its magazine.
+        expect(card).to_have_attribute("data-state", "busy")
+        expect(card.locator(".job")).to_have_text(f"▶ {printing.printing.split('/')[0]}")
+        expect(card.locator(".nums b").nth(1)).to_have_text(f"{printing.blanks_left:,}")
+        card.locator(".act-pause").click()
+        expect(card).to_have_attribute("data-state", "paused")
+        expect(card.locator(".by")).to_contain_text("olga")
+        # The controller reads the pause from the ledger and tells B05's worker, which pauses the device:
+        # it finishes the booklet under way (Pausing), then holds (Paused), and takes no more jobs.
+        wait_until(lambda: device.status().state in ("Pausing", "Paused"), 15, what="B05's device to pause")
+        card.locator(".act-resume").click()
+        expect(card).to_have_attribute("data-state", "busy")
+        wait_until(lambda: device.status().state == "Busy", 15, what="B05's device to resume")
+        expect(card).to_have_attribute("data-state", "busy")  # and its reports say so again
+        assert device.status().printing == printing.printing
+    events = [(e["station"], e["event"]) for e in reader.events(kind="station") if e["machine"] == "B05"]
+    assert events[-2:] == [("panel:olga", "machine_paused"), ("panel:olga", "machine_resumed")]
+    assert sorted(j.application_id for j in reader.in_flight("B05")) == held  # nothing lost, nothing more taken
 
 
 def test_supervisor_enters_a_green_channel_application_and_sees_it_first(open_as, world, reader):
@@ -163,7 +245,9 @@ def test_supervisor_enters_a_green_channel_application_and_sees_it_first(open_as
     assert page.locator("#green-errors").count() == 0, page.locator("#green-errors").inner_text()
     expect(page.locator("#green-placed")).to_contain_text("G20260303-0001")
     expect(page.locator("#green-position")).to_have_attribute("data-position", "0")
-    expect(page.locator("#green-machine")).to_have_text("B05")  # the first booklet machine free now
+    # Every booklet printer is busy: it goes to the one expected to free first (within one rated cycle,
+    # the same for all of them: the first, B01).
+    expect(page.locator("#green-machine")).to_have_text("B01")
     # On an overloaded line one more job may push someone past a deadline: the page names who, or says nobody.
     expect(page.locator("#green-nobody-late, #green-late")).to_be_visible()
     shoot(page, "green-wide")
@@ -188,7 +272,8 @@ def test_plan_switches_between_normal_and_peak_shifts(open_as):
             shoot(page, "plan-peak-wide")
         page.click("#plan-normal")
         expect(page.locator("#plan-charts")).to_have_attribute("data-shifts", "normal")
-        # Eight-hour shifts with six booklet machines paused: overtime bars appear where deadlines need them.
+        # Eight-hour shifts with nine booklet machines down (six paused, three without a printer):
+        # overtime bars appear where deadlines need them.
         expect(page.locator("#chart-booklet rect.ot").first).to_be_visible()
         assert page.locator("#plan-booklet .overtime-total").inner_text() != ""
         shoot(page, f"plan-{screen}")

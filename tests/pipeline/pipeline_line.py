@@ -39,8 +39,9 @@ def wait_until(predicate, timeout_s: float, *, what: str, every_s: float = 0.1):
 class Line:
     """The processes of one test's production line."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, env: dict[str, str] | None = None) -> None:
         self.root = root
+        self.env = dict(env or {})  # added to every process's environment (e.g. libfaketime's: a fixed day)
         self.keys = root / "keys"
         self.ledger_path = root / "ledger.db"
         self.endpoint_file = root / "controller.endpoint"
@@ -57,7 +58,7 @@ class Line:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         handle = open(self.logs / f"{name}.log", "ab")
         self._log_handles.append(handle)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **self.env)
         proc = subprocess.Popen([sys.executable, "-m", "factory.cli", *args], stdout=handle, stderr=subprocess.STDOUT,
                                 cwd=self.root, env=env, start_new_session=True)
         self.procs[name] = proc
@@ -81,7 +82,8 @@ class Line:
         return proc
 
     def start_device(self, machine: str, pool: str, *, blanks: int = 400, speed: float = 1000,
-                     extra: tuple[str, ...] = (), port: int = 0) -> str:
+                     extra: tuple[str, ...] = (), port: int = 0, wait: bool = True) -> str:
+        """Start the simulated printer; returns its endpoint (with ``wait=False``: "", see ``wait_device``)."""
         args = ["device-sim", "--id", machine, "--pool", pool, "--state-dir", str(self.root / "devices"),
                 "--speed", str(speed), "--queue", "2", "--port", str(port)]
         log = self.logs / f"device-{machine}.log"
@@ -92,7 +94,12 @@ class Line:
                 first = self._blank_base[prefix]
                 self._blank_base[prefix] += blanks
                 args += ["--blanks", f"{prefix}{first:08d}+{blanks}"]
-        proc = self._spawn(f"device-{machine}", [*args, *extra])
+        self._spawn(f"device-{machine}", [*args, *extra])
+        return self.wait_device(machine) if wait else ""
+
+    def wait_device(self, machine: str) -> str:
+        """Wait until the device started by ``start_device`` listens; returns its endpoint."""
+        proc = self.procs[f"device-{machine}"]
         found = wait_until(lambda: _DEVICE_READY.search(self.log(f"device-{machine}")) or proc.poll() is not None,
                            60, what=f"device {machine}")
         assert proc.poll() is None, self.log(f"device-{machine}")

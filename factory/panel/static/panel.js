@@ -329,8 +329,10 @@ function initStock() {
 
 // `selection` numbers each selectReview call: a reviewer pressing J quickly, or clicking while the
 // page's first selection is still loading, starts several fetches, and only the newest may fill the
-// detail. `current` is empty while loading, so A and R never act on an item the list no longer shows.
-const review = { items: [], index: 0, current: null, rejecting: false, selection: 0 };
+// detail. `current` is empty while loading, so A and R never act on an item the list no longer shows;
+// pressed while it loads, they wait for it (`loading`, the newest selection's fetch) and act on the item
+// selected when they were pressed, unless another selection or Escape (`escapes`) came in between.
+const review = { items: [], index: 0, current: null, rejecting: false, selection: 0, loading: Promise.resolve(), escapes: 0 };
 
 function renderReviewList() {
   document.getElementById("review-count").textContent = review.items.length;
@@ -367,6 +369,11 @@ async function selectReview(index) {
   const selection = ++review.selection;
   review.current = null;
   document.getElementById(`ri-${id}`).scrollIntoView({ block: "nearest" });
+  review.loading = showReview(selection, id);
+  return review.loading;
+}
+
+async function showReview(selection, id) {
   const data = await api(`/api/review/${encodeURIComponent(id)}`);
   if (selection !== review.selection) return;
   review.current = data;
@@ -403,8 +410,14 @@ async function refreshReviewList(keepId) {
   else await selectReview(Math.min(review.index, review.items.length - 1));
 }
 
+async function selectedAtPress() {
+  const selection = review.selection, escapes = review.escapes;
+  try { await review.loading; } catch { return null; }
+  return selection === review.selection && escapes === review.escapes ? review.current : null;
+}
+
 async function decide(approve) {
-  const data = review.current;
+  const data = await selectedAtPress();
   if (!data) return;
   try {
     let result;
@@ -423,8 +436,8 @@ async function decide(approve) {
   } catch (err) { toast(err.message, true); }
 }
 
-function openReject() {
-  if (!review.current) return;
+async function openReject() {
+  if (!(await selectedAtPress())) return;
   review.rejecting = true;
   document.getElementById("reject-form").hidden = false;
   document.getElementById("reject-note").focus();
@@ -438,7 +451,7 @@ function initReview() {
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const typing = event.target.matches("input[type=text], input:not([type]), textarea");
-    if (event.key === "Escape") { review.rejecting = false; document.getElementById("reject-form").hidden = true; event.target.blur && event.target.blur(); return; }
+    if (event.key === "Escape") { review.escapes++; review.rejecting = false; document.getElementById("reject-form").hidden = true; event.target.blur && event.target.blur(); return; }
     if (review.rejecting && /^[1-3]$/.test(event.key) && !typing) {
       const radios = document.querySelectorAll('#reject-form input[name="route"]');
       radios[Number(event.key) - 1].checked = true; event.preventDefault(); return;
