@@ -236,7 +236,7 @@ def _unsheared(ink: np.ndarray, slant: float) -> np.ndarray:
 def _segment(signature: np.ndarray, name: str, kit: SignatureKit) -> tuple[np.ndarray, np.ndarray]:
     """``segment_signature``'s cells ``(n, 48, 48)`` and their ``_unit`` rows ``(n, 48 * 48)``.
 
-    The slant (every other of ``_SLANTS``, then the two beside the best) and the cuts are chosen
+    The slant (every third of ``_SLANTS``, then the two beside the best) and the cuts are chosen
     on the signature scaled down by ``_COARSE`` (a character
     spans 50 px or more there, still more than the 40 px of a cell): for each slant the distinct
     cells of all candidate cuts are squared once and scored against their position's glyph in
@@ -278,8 +278,8 @@ def _segment(signature: np.ndarray, name: str, kit: SignatureKit) -> tuple[np.nd
         pick = int(np.argmax(fits))
         return float(fits[pick]), float(slant), edge_sets[pick]
 
-    # Every other slant first, then the two beside the best of those: the fit changes smoothly with the slant.
-    tried = {i: fit(_SLANTS[i]) for i in range(0, len(_SLANTS), 2)}
+    # Every third slant first, then the two beside the best of those: the fit changes smoothly with the slant.
+    tried = {i: fit(_SLANTS[i]) for i in range(0, len(_SLANTS), 3)}
 
     def rank(i: int) -> float:
         return tried[i][0] if tried[i] is not None else -np.inf
