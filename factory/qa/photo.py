@@ -159,19 +159,24 @@ def measure_portrait(photo: np.ndarray, detector: FaceDetector) -> PortraitMeasu
     side = max(4, int(0.15 * width))
     corners = np.concatenate([bgr[:k, :side].reshape(-1, 3), bgr[:k, -side:].reshape(-1, 3)]).astype(np.float32)
     background = np.median(corners, axis=0)
-    foreground = np.abs(bgr.astype(np.float32) - background).max(axis=2) > 35
     eye_row = int(np.clip(mid[1], 0, height - 1))
-    band = foreground[max(eye_row - 6, 0):eye_row + 7].mean(axis=0) > 0.5
+    # What is not background-coloured, only along the eye line (the band the head width is read on).
+    rows = slice(max(eye_row - 6, 0), eye_row + 7)
+    foreground = np.abs(bgr[rows].astype(np.float32) - background).max(axis=2) > 35
+    band = foreground.mean(axis=0) > 0.5
     columns = np.flatnonzero(band)
     head_width = (columns[-1] - columns[0] + 1) / width if columns.size else 0.0
     # The background a compliant portrait leaves plain: the top corners and the strips beside the
     # head down to the eye line, taken by position (a busy background is not "background-coloured").
-    plain = np.zeros_like(foreground)
+    # Only the rows above the plain region's end (and one more, the Sobel kernel's reach) are filtered.
+    bottom = max(eye_row - h // 4, k)
+    top = grey[:min(bottom + 1, height)]
+    plain = np.zeros(top.shape, bool)
     plain[:k, :side] = plain[:k, -side:] = True
     strip = max(4, int(0.08 * width))
-    plain[k:max(eye_row - h // 4, k), :strip] = plain[k:max(eye_row - h // 4, k), -strip:] = True
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    plain[k:bottom, :strip] = plain[k:bottom, -strip:] = True
+    gx = cv2.Sobel(top, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(top, cv2.CV_32F, 0, 1)
     gradient = float(np.sqrt(gx[plain] ** 2 + gy[plain] ** 2).mean())
 
     face = grey[max(y + int(0.2 * h), 0):y + int(0.85 * h), max(x + int(0.2 * w), 0):x + int(0.8 * w)]

@@ -63,7 +63,15 @@ _CELL = 48
 _PAD = 4
 _SLANTS = np.linspace(-0.3, 0.15, 10)
 _CUT_CANDIDATES = 3
-_ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
+_COARSE = 2
+"""The slant and the cuts are searched on the signature scaled down by this factor."""
+_ALIGN_WITHIN = 0.15
+"""ECC-align only the look-alikes whose plain correlation is within this of the record character's.
+
+ECC raises a cell's correlation with a glyph by 0.00-0.15 (median 0.06), and a look-alike that ends
+up closer than 0.02 to the record character after alignment was at most 0.19 below it before
+(docs/qa.md); one further behind cannot overtake it, and is reported with its plain correlation."""
+_ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,7 @@ class SignatureKit:
     candidates: int = 6
     """Look-alikes aligned per character (the best by plain correlation first)."""
     _glyphs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _units: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def glyph(self, char: str) -> np.ndarray:
         """``(48, 48) float32`` ink of ``char`` in UKai, cropped to its ink and centred."""
@@ -105,6 +114,19 @@ class SignatureKit:
             if len(self._glyphs) < 20000:
                 self._glyphs[char] = cached
         return cached
+
+    def units(self, chars: Sequence[str]) -> np.ndarray:
+        """``(len(chars), 48 * 48) float32``: each glyph blurred, zero-mean and of unit norm (``_unit``)."""
+        out = np.empty((len(chars), _CELL * _CELL), np.float32)
+        for i, char in enumerate(chars):
+            cached = self._units.get(char)
+            if cached is None:
+                cached = _unit(self.glyph(char)).ravel()
+                cached.setflags(write=False)
+                if len(self._units) < 20000:
+                    self._units[char] = cached
+            out[i] = cached
+        return out
 
 
 def build_signature_kit(
@@ -160,6 +182,123 @@ def _valleys(profile: np.ndarray, lo: int, hi: int) -> list[int]:
     return [lo + i for i in picked]
 
 
+def _unit_rows(cells: np.ndarray) -> np.ndarray:
+    """``_unit`` of each ``(48, 48)`` cell of ``cells`` ``(m, 48, 48) float32``, as ``(m, 48 * 48)`` rows.
+
+    One Gaussian blur over the cells stacked on top of each other: each cell has a ``_PAD``-pixel
+    zero border, as wide as the blur's reach, so no cell bleeds into its neighbour and the result
+    is the blur of each cell alone.
+    """
+    m = cells.shape[0]
+    blurred = cv2.GaussianBlur(cells.reshape(m * _CELL, _CELL), (0, 0), 1.0).reshape(m, _CELL * _CELL)
+    blurred -= blurred.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(blurred, axis=1, keepdims=True)
+    np.divide(blurred, norms, out=blurred, where=norms > 0)
+    return blurred
+
+
+def _squares(ink: np.ndarray, segments: Sequence[tuple[int, int]]) -> np.ndarray:
+    """``_square`` of the column ranges ``[lo, hi)`` of ``ink``, as ``(m, 48, 48) float32``.
+
+    The ink rows of every range come from one cumulative count of the inked pixels per row.
+    """
+    inked = ink > 60
+    counts = np.zeros((ink.shape[0], ink.shape[1] + 1), np.int16)
+    np.cumsum(inked, axis=1, dtype=np.int16, out=counts[:, 1:])
+    columns = np.flatnonzero(inked.any(axis=0))
+    out = np.zeros((len(segments), _CELL, _CELL), np.float32)
+    if not columns.size or not len(segments):
+        return out
+    los, his = np.asarray(segments).T
+    rows = counts[:, his] != counts[:, los]
+    r0 = rows.argmax(axis=0)
+    r1 = rows.shape[0] - rows[::-1].argmax(axis=0)
+    c0 = columns[np.minimum(np.searchsorted(columns, los), columns.size - 1)]
+    c1 = columns[np.maximum(np.searchsorted(columns, his) - 1, 0)] + 1
+    inner = _CELL - 2 * _PAD
+    for i in np.flatnonzero(rows.any(axis=0)).tolist():
+        crop = ink[r0[i]:r1[i], c0[i]:c1[i]]
+        ch, cw = crop.shape
+        side = max(ch, cw)
+        y0, x0 = (side - ch) // 2, (side - cw) // 2
+        square = cv2.copyMakeBorder(crop, y0, side - ch - y0, x0, side - cw - x0, cv2.BORDER_CONSTANT, value=0)
+        out[i, _PAD:_PAD + inner, _PAD:_PAD + inner] = cv2.resize(square, (inner, inner),
+                                                                 interpolation=cv2.INTER_AREA)
+    return out
+
+
+def _unsheared(ink: np.ndarray, slant: float) -> np.ndarray:
+    # The writer's slant sheared x by slant * (y - h); undo it so characters stand apart.
+    h, w = ink.shape
+    return cv2.warpAffine(ink, np.float32([[1, -slant, slant * h], [0, 1, 0]]), (w, h), borderValue=0)
+
+
+def _segment(signature: np.ndarray, name: str, kit: SignatureKit) -> tuple[np.ndarray, np.ndarray]:
+    """``segment_signature``'s cells ``(n, 48, 48)`` and their ``_unit`` rows ``(n, 48 * 48)``.
+
+    The slant (every third of ``_SLANTS``, then the two beside the best) and the cuts are chosen
+    on the signature scaled down by ``_COARSE`` (a character
+    spans 50 px or more there, still more than the 40 px of a cell): for each slant the distinct
+    cells of all candidate cuts are squared once and scored against their position's glyph in
+    one product, a cut's fit being the sum of its cells' scores. The chosen cut is then taken
+    from the full-resolution signature.
+    """
+    ink = cv2.bitwise_not(signature)
+    h, w = ink.shape
+    n = len(name)
+    coarse = _COARSE if min(h, w) >= 40 * _COARSE else 1
+    small = cv2.resize(ink, (w // coarse, h // coarse), interpolation=cv2.INTER_AREA) if coarse > 1 else ink
+    templates = kit.units(name)
+
+    def fit(slant: float) -> tuple[float, float, tuple[int, ...]] | None:
+        unsheared = _unsheared(small, slant)
+        profile = unsheared.sum(axis=0, dtype=np.float32)
+        top = profile.max()
+        if top <= 0:
+            return None
+        inked = np.flatnonzero(profile > top * 0.02)
+        a, b = int(inked[0]), int(inked[-1]) + 1
+        width = (b - a) / n
+        options = [_valleys(profile, int(a + width * (k - 0.4)), int(a + width * (k + 0.4))) for k in range(1, n)]
+        index: dict[tuple[int, int, int], int] = {}
+        combos: list[list[int]] = []
+        edge_sets: list[tuple[int, ...]] = []
+        for cuts in itertools.product(*options):
+            edges = (a, *cuts, b)
+            if any(edges[k + 1] - edges[k] < width * 0.3 for k in range(n)):
+                continue
+            combos.append([index.setdefault((k, edges[k], edges[k + 1]), len(index)) for k in range(n)])
+            edge_sets.append(edges)
+        if not combos:
+            return None
+        keys = list(index)
+        units = _unit_rows(_squares(unsheared, [(lo, hi) for _, lo, hi in keys]))
+        scores = np.einsum("ij,ij->i", units, templates[[k for k, _, _ in keys]])
+        fits = scores[np.asarray(combos)].sum(axis=1)
+        pick = int(np.argmax(fits))
+        return float(fits[pick]), float(slant), edge_sets[pick]
+
+    # Every third slant first, then the two beside the best of those: the fit changes smoothly with the slant.
+    tried = {i: fit(_SLANTS[i]) for i in range(0, len(_SLANTS), 3)}
+
+    def rank(i: int) -> float:
+        return tried[i][0] if tried[i] is not None else -np.inf
+
+    first = max(tried, key=rank)
+    for i in (first - 1, first + 1):
+        if 0 <= i < len(_SLANTS) and i not in tried:
+            tried[i] = fit(_SLANTS[i])
+    found = [tried[i] for i in sorted(tried) if tried[i] is not None]
+    best = max(found, key=lambda f: f[0]) if found else None
+    if best is None:
+        return np.zeros((n, _CELL, _CELL), np.float32), np.zeros((n, _CELL * _CELL), np.float32)
+    _, slant, edges = best
+    full = [min(e * coarse, w) for e in edges]
+    full[-1] = min(edges[-1] * coarse + coarse - 1, w)
+    cells = _squares(_unsheared(ink, slant), [(full[k], full[k + 1]) for k in range(n)])
+    return cells, _unit_rows(cells)
+
+
 def segment_signature(signature: np.ndarray, name: str, kit: SignatureKit) -> list[np.ndarray]:
     """Cut a signature into ``len(name)`` character cells.
 
@@ -176,32 +315,7 @@ def segment_signature(signature: np.ndarray, name: str, kit: SignatureKit) -> li
     list of np.ndarray
         ``(48, 48) float32`` ink cells, one per character, in writing order.
     """
-    ink = np.subtract(255, signature, dtype=np.int16).clip(0, 255).astype(np.uint8)
-    h, w = ink.shape
-    n = len(name)
-    templates = [_unit(kit.glyph(c)) for c in name]
-    best: tuple[float, list[np.ndarray]] | None = None
-    for slant in _SLANTS:
-        # The writer's slant sheared x by slant * (y - h); undo it so characters stand apart.
-        unsheared = cv2.warpAffine(ink, np.float32([[1, -slant, slant * h], [0, 1, 0]]), (w, h), borderValue=0)
-        profile = unsheared.sum(axis=0, dtype=np.float32)
-        inked = np.flatnonzero(profile > profile.max() * 0.02) if profile.max() > 0 else np.zeros(0, int)
-        if inked.size == 0:
-            continue
-        a, b = int(inked[0]), int(inked[-1]) + 1
-        width = (b - a) / n
-        options = [_valleys(profile, int(a + width * (k - 0.4)), int(a + width * (k + 0.4))) for k in range(1, n)]
-        for cuts in itertools.product(*options):
-            edges = [a, *cuts, b]
-            if any(edges[k + 1] - edges[k] < width * 0.3 for k in range(n)):
-                continue
-            cells = [_square(unsheared[:, edges[k]:edges[k + 1]]) for k in range(n)]
-            fit = sum(float((_unit(cell) * t).sum()) for cell, t in zip(cells, templates))
-            if best is None or fit > best[0]:
-                best = (fit, cells)
-    if best is None:
-        return [np.zeros((_CELL, _CELL), np.float32) for _ in name]
-    return best[1]
+    return list(_segment(signature, name, kit)[0])
 
 
 def _aligned_score(template: np.ndarray, image: np.ndarray) -> float:
@@ -230,20 +344,25 @@ def score_signature(signature: np.ndarray, name: str, kit: SignatureKit) -> list
         One per character of ``name``.
     """
     grey = _as_grey(signature)
-    cells = segment_signature(grey, name, kit)
+    cells, units = _segment(grey, name, kit)
     scores = []
-    for position, (cell, char) in enumerate(zip(cells, name)):
+    for position, (cell, unit, char) in enumerate(zip(cells, units, name)):
         own = _aligned_score(kit.glyph(char), cell)
         others = kit.lookalikes.of(char)
         best_char, best_score = "", -1.0
         if others:
-            # Align only the look-alikes that already fit best unaligned: ECC is the costly step.
-            unit = _unit(cell)
-            quick = [float((unit * _unit(kit.glyph(c))).sum()) for c in others]
-            for k in np.argsort(quick)[::-1][:kit.candidates]:
+            # ECC is the costly step: align only the look-alikes that already fit best unaligned and
+            # come within _ALIGN_WITHIN of the record character; the others keep their plain score.
+            quick = kit.units((char, *others)) @ unit
+            order = np.argsort(quick[1:])[::-1]
+            best_char, best_score = others[order[0]], float(quick[1 + order[0]])
+            aligned = -1.0
+            for k in order[:kit.candidates]:
+                if quick[1 + k] < quick[0] - _ALIGN_WITHIN:
+                    break
                 s = _aligned_score(kit.glyph(others[k]), cell)
-                if s > best_score:
-                    best_char, best_score = others[k], s
+                if s > aligned:
+                    best_char, best_score, aligned = others[k], s, s
         scores.append(CharacterScore(position, char, own, best_char, best_score))
     return scores
 
