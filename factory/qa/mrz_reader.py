@@ -181,7 +181,8 @@ def build_mrz_templates(
     )
 
 
-def mrz_zones(pages: Sequence[np.ndarray] | np.ndarray, layout: PageLayout) -> np.ndarray:
+def mrz_zones(pages: Sequence[np.ndarray] | np.ndarray, layout: PageLayout, *,
+              views: bool = False) -> np.ndarray | list[np.ndarray]:
     """Cut the MRZ zone out of each page and convert it to grey.
 
     Parameters
@@ -190,21 +191,28 @@ def mrz_zones(pages: Sequence[np.ndarray] | np.ndarray, layout: PageLayout) -> n
         ``(h, w, 3) uint8`` BGR (or ``(h, w)`` grey) pages of one layout.
     layout : PageLayout
         Must have an MRZ.
+    views : bool
+        Return a list of zones, views into grey pages (no copy: ``read_mrz``
+        takes a sequence and reads only its windows), instead of one array.
 
     Returns
     -------
-    np.ndarray
-        ``(n, zone_h, zone_w) uint8``.
+    np.ndarray or list of np.ndarray
+        ``(n, zone_h, zone_w) uint8``, or with ``views`` ``n`` arrays ``(zone_h, zone_w) uint8``.
     """
     if layout.mrz is None:
         raise InvalidField("layout", f"{layout.doc_type} has no MRZ", layout.name)
     box = layout.zone("mrz").box
-    out = np.empty((len(pages), box.height, box.width), np.uint8)
+    out: np.ndarray | list[np.ndarray] = [] if views else np.empty((len(pages), box.height, box.width), np.uint8)
     for i, page in enumerate(pages):
         zone = page[box.slices]
         if zone.shape[:2] != (box.height, box.width):
             raise InvalidField(f"pages[{i}]", f"is smaller than the {layout.name} page", page.shape)
-        out[i] = cv2.cvtColor(zone, cv2.COLOR_BGR2GRAY) if zone.ndim == 3 else zone
+        grey = cv2.cvtColor(zone, cv2.COLOR_BGR2GRAY) if zone.ndim == 3 else zone
+        if views:
+            out.append(grey)
+        else:
+            out[i] = grey
     return out
 
 
