@@ -1,10 +1,16 @@
-"""Fast PNG writing for generated and printed images.
+"""Fast PNG writing and reading for generated and printed images.
 
 libpng at its fastest level spends ~8 ms on a 390x567 portrait; the same
 image swapped to RGB by OpenCV, given the PNG 'Up' filter in numpy (one
 pass, no further copies) and deflated by zlib-ng takes ~2.3 CPU-ms at level 1
 or ~3.8 at level 2 (files ~50 % smaller). Files are standard PNG (8-bit grey or
-RGB, non-interlaced) that any reader opens; reading stays with OpenCV.
+RGB, non-interlaced) that any reader opens.
+
+``read_png`` reads such files back about twice as fast as ``cv2.imread``
+(zlib-ng inflates, numpy undoes the 'Up' filter a row at a time: ~4 ms
+instead of ~8 ms for a 1476x1039 colour page, CPU time); the pixels are the
+same. Any other file (other PNG filters, palette, alpha, 16 bits, interlace,
+JPEG...) goes to ``cv2.imdecode``, so it reads whatever OpenCV reads.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ import cv2
 import numpy as np
 from zlib_ng import zlib_ng
 
-__all__ = ["encode_png", "write_png"]
+__all__ = ["encode_png", "read_png", "write_png"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_FILTER_NONE = 0
 _FILTER_UP = 2
+_IHDR = struct.Struct(">IIBBBBB")
 
 
 def _chunk(kind: bytes, data) -> bytes:
@@ -73,3 +81,75 @@ def write_png(path: str | Path, image: np.ndarray, *, level: int = 2, atomic: bo
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def _decode_up_filtered(data: bytes, grey: bool) -> np.ndarray | None:
+    """The pixels of an 8-bit grey or RGB PNG whose rows use only the None and Up filters, else None."""
+    if not data.startswith(_SIGNATURE):
+        return None
+    pos, header, parts = len(_SIGNATURE), None, []
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack_from(">I", data, pos)
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        if len(body) != length:
+            return None
+        if kind == b"IHDR":
+            header = _IHDR.unpack(body)
+        elif kind == b"IDAT":
+            parts.append(body)
+        elif kind == b"IEND":
+            break
+        elif not kind[:1].islower():  # a critical chunk (PLTE...) this reader does not know
+            return None
+        pos += 12 + length
+    if header is None or not parts:
+        return None
+    width, height, depth, colour_type, compression, filter_method, interlace = header
+    channels = {0: 1, 2: 3}.get(colour_type)
+    if depth != 8 or channels is None or (compression, filter_method, interlace) != (0, 0, 0):
+        return None
+    if grey != (channels == 1):  # colour conversions are OpenCV's
+        return None
+    try:
+        raw = zlib_ng.decompress(b"".join(parts))
+    except zlib_ng.error:
+        return None
+    stride = width * channels + 1
+    if len(raw) != height * stride:
+        return None
+    rows = np.frombuffer(raw, np.uint8).reshape(height, stride)
+    filters = rows[:, 0]
+    if not np.all((filters == _FILTER_UP) | (filters == _FILTER_NONE)):  # Sub, Average, Paeth: OpenCV's
+        return None
+    source = rows[:, 1:]
+    out = np.empty((height, width * channels), np.uint8)
+    out[0] = source[0]  # 'Up' on the first row adds a row of zeros
+    for r in range(1, height):
+        if filters[r] == _FILTER_UP:
+            np.add(source[r], out[r - 1], out=out[r])  # modulo 256, as the filter is defined
+        else:
+            out[r] = source[r]
+    if channels == 1:
+        return out
+    import cv2
+
+    return cv2.cvtColor(out.reshape(height, width, 3), cv2.COLOR_RGB2BGR)  # BGR, as OpenCV gives it
+
+
+def read_png(path: str | Path, *, grey: bool = False) -> np.ndarray | None:
+    """Read an image as ``cv2.imread(path, IMREAD_GRAYSCALE if grey else IMREAD_COLOR)`` does.
+
+    The same pixels, and None for a missing or unreadable file; the PNGs this
+    module writes are decoded here (twice as fast), anything else by OpenCV.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    image = _decode_up_filtered(data, grey)
+    if image is not None:
+        return image
+    import cv2  # only for what the fast path does not read
+
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)

@@ -13,8 +13,9 @@ priority heaps). ``instant`` is a device with no print time, for benchmarks.
 
 May import ``factory.ledger``, ``factory.wire``, ``factory.scheduler``,
 ``factory.records``, ``factory.config``, ``factory.devices`` (driver and
-client), ``factory.mrz`` (QA's record checks), zmq and msgpack (through the
-wire). ZeroMQ moves messages and never holds work: the ledger does.
+client), ``factory.mrz`` (QA's record checks), ``factory.pngio`` (the QA
+worker's reading of captures), zmq and msgpack (through the wire). ZeroMQ
+moves messages and never holds work: the ledger does.
 """
 
 from factory.pipeline.controller import Controller, ControllerSettings

@@ -86,7 +86,7 @@ class MrzComparison:
     """``(n, lines, chars) bool``: a second opinion read the record's character there."""
 
 
-def low_confidence_cells(comparison: MrzComparison, zones: np.ndarray, templates: MrzTemplates,
+def low_confidence_cells(comparison: MrzComparison, zones: np.ndarray | Sequence[np.ndarray], templates: MrzTemplates,
                          *, min_confidence: float = MIN_CONFIDENCE) -> list[tuple[int, int, int, np.ndarray]]:
     """The uncertain characters of a batch as ``(doc, line, char, cell image)``."""
     g = templates.geometry
@@ -128,7 +128,7 @@ def compare_mrz(
         Asked only about characters read with a confidence below ``min_confidence``;
         those it reads as the record's character are confirmed.
     """
-    zones = mrz_zones(pages, layout)
+    zones = mrz_zones(pages, layout, views=True)  # no copy of grey pages' zones
     readout = read_mrz(zones, templates)
     expected = expected_mrz(records)
     g = templates.geometry

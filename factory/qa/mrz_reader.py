@@ -12,16 +12,27 @@ alphabet rendered in the same font at the same scale.
 - ``read_mrz`` registers the zones of a batch together: each line's rows
   from its baseline, found per column segment and fitted with one common skew
   (no image is rotated); the column phase from the Fourier phase of the column
-  profile at the pitch frequency. It cuts every cell of the batch in one
-  gather and scores them all as ONE matrix product ``cells @ templates.T``
-  with the unshifted glyphs; only cells without a clear winner are scored
-  again against the shifted ones. It returns the best character per cell and
-  the margin between the best and the second-best character as its confidence.
+  profile at the pitch frequency. Registration works on chunks of 16
+  documents, small enough that its passes over the ink read from cache. It
+  cuts the cells (a line without skew as one strip), sums them over 3x3
+  blocks in integers, and scores every cell of the batch as ONE matrix
+  product ``cells @ templates.T`` with the unshifted glyphs; only cells
+  without a clear winner are scored again against the shifted ones. It
+  returns the best character per cell and the margin between the best and
+  the second-best character as its confidence.
 
-Measured (``benchmarks/bench_mrz_reader.py``, 2 shared cores): clean renders
-read exactly (1,200 of 1,200), and so do simulated captures with up to 1
-degree of skew, 6 px off, blur sigma 1.5 and noise sigma 8 (600 of 600); about
-2,700 TD3 and 5,700 one-line permit documents per CPU second.
+Measured: clean renders read exactly (1,200 of 1,200), and so do simulated
+captures with up to 1 degree of skew, 6 px off, blur sigma 1.5 and noise
+sigma 8 (600 of 600). Speed (``benchmarks/bench_mrz_reader.py``: CPU time,
+``time.process_time``, of ``read_mrz`` over 1,000 zones in one process with
+one BLAS thread, on the 2-core machine at load average ~1.5): 3,260 TD3 and
+6,430 one-line permit documents per CPU second (the code before, measured
+the same way that day: 1,825 and 4,520; the 2,700 and 5,700 once written
+here were not reproduced). Where the time goes now, for a TD3 zone of about
+0.31 ms: the ink subtraction (the one pass over the zone's pixels) about a
+third, the row and column profiles a quarter, cutting and summing the cells
+a fifth, the normalisation and the matrix product a tenth (stage timings,
+CPU time).
 
 Pure: numpy and OpenCV over arrays; no files, no clock.
 """
@@ -181,7 +192,8 @@ def build_mrz_templates(
     )
 
 
-def mrz_zones(pages: Sequence[np.ndarray] | np.ndarray, layout: PageLayout) -> np.ndarray:
+def mrz_zones(pages: Sequence[np.ndarray] | np.ndarray, layout: PageLayout, *,
+              views: bool = False) -> np.ndarray | list[np.ndarray]:
     """Cut the MRZ zone out of each page and convert it to grey.
 
     Parameters
@@ -190,21 +202,28 @@ def mrz_zones(pages: Sequence[np.ndarray] | np.ndarray, layout: PageLayout) -> n
         ``(h, w, 3) uint8`` BGR (or ``(h, w)`` grey) pages of one layout.
     layout : PageLayout
         Must have an MRZ.
+    views : bool
+        Return a list of zones, views into grey pages (no copy: ``read_mrz``
+        takes a sequence and reads only its windows), instead of one array.
 
     Returns
     -------
-    np.ndarray
-        ``(n, zone_h, zone_w) uint8``.
+    np.ndarray or list of np.ndarray
+        ``(n, zone_h, zone_w) uint8``, or with ``views`` ``n`` arrays ``(zone_h, zone_w) uint8``.
     """
     if layout.mrz is None:
         raise InvalidField("layout", f"{layout.doc_type} has no MRZ", layout.name)
     box = layout.zone("mrz").box
-    out = np.empty((len(pages), box.height, box.width), np.uint8)
+    out: np.ndarray | list[np.ndarray] = [] if views else np.empty((len(pages), box.height, box.width), np.uint8)
     for i, page in enumerate(pages):
         zone = page[box.slices]
         if zone.shape[:2] != (box.height, box.width):
             raise InvalidField(f"pages[{i}]", f"is smaller than the {layout.name} page", page.shape)
-        out[i] = cv2.cvtColor(zone, cv2.COLOR_BGR2GRAY) if zone.ndim == 3 else zone
+        grey = cv2.cvtColor(zone, cv2.COLOR_BGR2GRAY) if zone.ndim == 3 else zone
+        if views:
+            out.append(grey)
+        else:
+            out[i] = grey
     return out
 
 
@@ -215,42 +234,60 @@ def _shifted(geometry: MrzGeometry, dx: int, dy: int) -> MrzGeometry:
 
 _SEGMENTS = 4
 """Each line is cut into this many column segments to fit its skew."""
-_CHUNK = 128
-"""Documents registered together: bounds the working memory (~40 MB for TD3)."""
+_CHUNK = 16
+"""Documents registered together: ~5 MB of ink for TD3, which the passes after the first read from cache
+(128 documents, 40 MB, read 1.3x slower)."""
 
 
-def _windows(zones: np.ndarray | Sequence[np.ndarray], start: int, stop: int,
-             box: tuple[int, int, int, int]) -> np.ndarray:
-    """The reading windows ``(k, H, W) uint8`` of zones ``start:stop``, edge-padded where a window leaves a zone."""
+def _window_views(zones: np.ndarray | Sequence[np.ndarray], start: int, stop: int,
+                  box: tuple[int, int, int, int]) -> list[np.ndarray]:
+    """The reading windows ``(H, W) uint8`` of zones ``start:stop``: views into the zones where a
+    window lies inside its zone (no copy), edge-padded copies where it leaves it."""
     y0, y1, x0, x1 = box
-    out = np.empty((stop - start, y1 - y0, x1 - x0), np.uint8)
-    for k, i in enumerate(range(start, stop)):
+    shape = (y1 - y0, x1 - x0)
+    out = []
+    for i in range(start, stop):
         zone = zones[i]
         if not isinstance(zone, np.ndarray) or zone.ndim != 2 or zone.dtype != np.uint8:
             raise InvalidField(f"zones[{i}]", "must be a (h, w) uint8 grey image", getattr(zone, "shape", zone))
         crop = zone[max(y0, 0):y1, max(x0, 0):x1]
-        if crop.shape != out.shape[1:]:
+        if crop.shape != shape:
             top, left = max(-y0, 0), max(-x0, 0)
-            bottom, right = out.shape[1] - crop.shape[0] - top, out.shape[2] - crop.shape[1] - left
+            bottom, right = shape[0] - crop.shape[0] - top, shape[1] - crop.shape[1] - left
             if crop.size == 0 or bottom < 0 or right < 0:
-                crop = np.full(out.shape[1:], 255, np.uint8)
+                crop = np.full(shape, 255, np.uint8)
             else:
                 crop = np.pad(crop, ((top, bottom), (left, right)), mode="edge")
-        out[k] = crop
+        out.append(crop)
     return out
 
 
-def _ink(windows: np.ndarray) -> np.ndarray:
-    """Ink density ``(k, H, W) uint8``: how much darker than its paper each pixel is (saturating at 0)."""
+def _ink(windows: Sequence[np.ndarray]) -> np.ndarray:
+    """Ink density ``(k, H, W) uint8``: how much darker than its paper each pixel is (saturating at 0).
+
+    One pass per window, straight from the zone into the chunk's ink (no copy of the window first).
+    """
     k = len(windows)
     # The paper is most of each window: the mode of a sparse sample is its level (one bincount for all).
-    sample = windows[:, ::8, ::8].reshape(k, -1).astype(np.intp)
+    sample = np.stack([w[::8, ::8] for w in windows]).reshape(k, -1).astype(np.intp)
     counts = np.bincount((sample + 256 * np.arange(k)[:, None]).ravel(), minlength=256 * k).reshape(k, 256)
     paper = counts.argmax(axis=1)
-    ink = np.empty_like(windows)
+    ink = np.empty((k, *windows[0].shape), np.uint8)
     for i in range(k):
         cv2.subtract(int(paper[i]), windows[i], dst=ink[i])  # saturating: paper - pixel, or 0
     return ink
+
+
+def _segment_rows(ink: np.ndarray, x0: int, seg_w: int) -> np.ndarray:
+    """Ink of every row of every window in each of ``_SEGMENTS`` column segments from ``x0``:
+    ``(k, H, segments) int32``, one ``cv2.reduce`` per segment for the whole chunk."""
+    k, h, w = ink.shape
+    rows = ink.reshape(k * h, w)
+    out = np.empty((k * h, _SEGMENTS), np.int32)
+    for s in range(_SEGMENTS):
+        out[:, s] = cv2.reduce(rows[:, x0 + s * seg_w:x0 + (s + 1) * seg_w], 1, cv2.REDUCE_SUM,
+                               dtype=cv2.CV_32S)[:, 0]
+    return out.reshape(k, h, _SEGMENTS)
 
 
 _TOLERANCE = 0.01
@@ -282,7 +319,7 @@ _SKEW_PX = 10
 """How far a segment's line may sit from the whole line's (pixels): about a degree over a TD3 line."""
 
 
-def _line_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> tuple[np.ndarray, np.ndarray]:
+def _line_offsets(segment_rows: np.ndarray, templates: MrzTemplates, search_px: int) -> tuple[np.ndarray, np.ndarray]:
     """Per document, line and column segment: the row offset of the line, from its baseline.
 
     A band a little taller than the tallest glyph slides down each segment; the
@@ -292,14 +329,13 @@ def _line_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> t
     taller than capitals). The whole line is placed first, within
     ``search_px``; each segment then within ``_SKEW_PX`` of it, so a skewed
     line is followed to its ends. A segment of fillers only ('<' floats above
-    the baseline) shows a much wider plateau and is given no weight. ``ink``
-    ``(k, H, W)`` holds reading windows in which every line's search range lies
-    inside. Returns offsets ``(k, lines, segments) float64`` and weights.
+    the baseline) shows a much wider plateau and is given no weight.
+    ``segment_rows`` ``(k, H, segments)`` is the ink of each row of reading
+    windows in which every line's search range lies inside (``_segment_rows``).
+    Returns offsets ``(k, lines, segments) float64`` and weights.
     """
     g = templates.geometry
-    k = len(ink)
-    seg_w = g.line_width_px // _SEGMENTS
-    x0 = g.first_char_x
+    k = len(segment_rows)
     band = templates.band_px
     reach = search_px + _SKEW_PX
     count = 2 * reach + 1
@@ -308,8 +344,7 @@ def _line_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> t
     weights = np.zeros((k, g.line_count, _SEGMENTS))
     for line, top in enumerate(g.line_top_y):
         lo = top - reach - templates.band_top
-        block = ink[:, lo:lo + count + band - 1, x0:x0 + seg_w * _SEGMENTS]
-        profiles = block.reshape(k, block.shape[1], _SEGMENTS, seg_w).sum(axis=3, dtype=np.uint32).astype(np.float64)
+        profiles = segment_rows[:, lo:lo + count + band - 1].astype(np.float64)
         profiles -= profiles.min(axis=1, keepdims=True)  # the noise floor of a capture is not ink
         held = _held(profiles, band, count)
         whole = held.sum(axis=2, keepdims=True)
@@ -347,24 +382,92 @@ def _fit_lines(segment_dys: np.ndarray, ink_held: np.ndarray, g: MrzGeometry) ->
     return slope, intercepts
 
 
+def _cut_cells(ink: np.ndarray, ys: np.ndarray, xs: np.ndarray, templates: MrzTemplates) -> np.ndarray:
+    """The block sums of every cell ``(k, lines, chars, h // ds, w // ds)`` whose top-left corners are ``ys, xs``.
+
+    A line cut at one row (no skew to follow: most captures) is one strip of
+    adjacent cells: it is cut and block-summed whole, rows of a line's width at
+    a time. The other documents' cells are cut one by one. Both give the same
+    sums.
+    """
+    k, lines, chars = ys.shape
+    cell_h, cell_w = templates.cell_shape
+    ds = templates.downsample
+    dtype = np.uint16 if ds * ds * 255 < 2 ** 16 else np.uint32
+    out = np.empty((k, lines, chars, cell_h // ds, cell_w // ds), dtype)
+    level = ((ys == ys[:, :, :1]).all(axis=(1, 2))
+             & (xs == xs[:, :, :1] + np.arange(chars) * cell_w).all(axis=(1, 2)))
+    if level.any():
+        docs = np.flatnonzero(level)
+        strips = np.lib.stride_tricks.sliding_window_view(ink, (cell_h, chars * cell_w), axis=(1, 2))
+        cut = strips[docs[:, None], ys[docs, :, 0], xs[docs, :, 0]]  # (m, lines, h, chars * w) uint8
+        sums = _block_sums(cut, ds, dtype)  # (m, lines, h // ds, chars * w // ds)
+        out[docs] = sums.reshape(len(docs), lines, cell_h // ds, chars, cell_w // ds).transpose(0, 1, 3, 2, 4)
+    if not level.all():
+        docs = np.flatnonzero(~level)
+        views = np.lib.stride_tricks.sliding_window_view(ink, (cell_h, cell_w), axis=(1, 2))
+        patches = views[docs[:, None, None], ys[docs], xs[docs]]  # (m, lines, chars, h, w) uint8
+        out[docs] = _block_sums(patches, ds, dtype)
+    return out
+
+
+def _block_sums(patches: np.ndarray, factor: int, dtype: type) -> np.ndarray:
+    """Exact sums over ``factor x factor`` blocks of the last two axes (they must divide), in ``dtype``.
+
+    Sums, not means: the correlation that follows does not see the scale, and
+    integer sums are exact (a block average rounded to uint8 is not).
+    """
+    *lead, h, w = patches.shape
+    rows = patches.reshape(-1, h // factor, factor, w)
+    total = rows[:, :, 0].astype(dtype)
+    for j in range(1, factor):
+        total += rows[:, :, j]
+    columns = total.reshape(-1, h // factor, w // factor, factor)
+    out = columns[..., 0].copy()
+    for j in range(1, factor):
+        out += columns[..., j]
+    return out.reshape(*lead, h // factor, w // factor)
+
+
+def _normalise_counts(counts: np.ndarray) -> np.ndarray:
+    """``_normalise`` for rows of integer counts, as float32; a row's norm from exact integer sums.
+
+    ``d * sum(x**2) - sum(x)**2`` is computed exactly (float64 holds the integers
+    involved), so a flat row is exactly zero, as ``_normalise`` makes it.
+    """
+    d = counts.shape[1]
+    rows = counts.astype(np.float32)
+    total = counts.sum(axis=1, dtype=np.float64)
+    spread = d * np.einsum("ij,ij->i", rows, rows, dtype=np.float64) - total * total  # d**2 * variance
+    scale = np.divide(np.sqrt(d), np.sqrt(spread), out=np.zeros_like(spread), where=spread > 0)
+    rows -= (total / d).astype(np.float32)[:, None]
+    rows *= scale.astype(np.float32)[:, None]
+    return rows
+
+
 def _column_offsets(ink: np.ndarray, templates: MrzTemplates, search_px: int) -> np.ndarray:
     """Per document, the column offset: the phase of the column profile at the pitch frequency, placed by the first ink."""
     g = templates.geometry
     half = int(round(g.cap_height_px / 2))
     x_start, x_stop = g.first_char_x, g.first_char_x + g.line_width_px
     lo, hi = x_start - search_px, x_stop + search_px
-    columns = np.zeros((len(ink), hi - lo), np.float64)
-    for centre in g.line_center_y:
-        # The band with its search and skew margins: wide enough for any row offset, clear of the other line.
-        reach = search_px + _SKEW_PX
-        columns += ink[:, centre - half - reach:centre + half + reach + 1, lo:hi].sum(axis=1, dtype=np.uint32)
-    xs = np.arange(lo, hi, dtype=np.float64)
-    spectrum = columns @ np.exp(-2j * np.pi * xs / g.pitch_px)
-    centre = (-np.angle(spectrum) * g.pitch_px / (2 * np.pi)) % g.pitch_px
+    reach = search_px + _SKEW_PX
+    # The band with its search and skew margins: wide enough for any row offset, clear of the other line.
+    bands = [ink[:, centre - half - reach:centre + half + reach + 1, lo:hi] for centre in g.line_center_y]
+    # Sums of uint8 rows accumulate exactly in uint16 while they cannot pass 65,535 (twice as fast as uint32).
+    wide = np.uint16 if sum(b.shape[1] for b in bands) * 255 < 2 ** 16 else np.uint32
+    total = bands[0].sum(axis=1, dtype=wide)
+    for more in bands[1:]:
+        total += more.sum(axis=1, dtype=wide)
+    columns = total.astype(np.float64)
+    phases = 2 * np.pi * np.arange(lo, hi, dtype=np.float64) / g.pitch_px
+    # The Fourier coefficient at the pitch frequency, as two real dot products (no complex copy of the profiles).
+    real, imag = columns @ np.cos(phases), -(columns @ np.sin(phases))
+    centre = (-np.arctan2(imag, real) * g.pitch_px / (2 * np.pi)) % g.pitch_px
     expected = (x_start + templates.ink_centre) % g.pitch_px
     fine = (centre - expected + g.pitch_px / 2) % g.pitch_px - g.pitch_px / 2
     # The noise floor of a capture (a tenth of the columns are gaps between characters) is not ink.
-    floor = np.partition(columns, columns.shape[1] // 10, axis=1)[:, columns.shape[1] // 10, None]
+    floor = np.partition(total, total.shape[1] // 10, axis=1)[:, total.shape[1] // 10, None].astype(np.float64)
     peak = columns.max(axis=1, keepdims=True) - floor
     inked = columns - floor > peak * 0.2
     first = np.where(inked.any(axis=1), inked.argmax(axis=1), x_start + templates.ink_left - lo)
@@ -424,7 +527,7 @@ def read_mrz(
     wx0, wx1 = g.first_char_x - margin, g.first_char_x + g.line_width_px + margin
     window = _shifted(g, -wx0, -wy0)
     window_templates = replace(templates, geometry=window)
-    cells = np.zeros((n, lines, chars, d), np.float32)
+    cells = np.zeros((n, lines, chars, d), np.uint16 if ds * ds * 255 < 2 ** 16 else np.uint32)
     offsets = np.zeros((n, 1 + lines), np.int32)
     cell_x = np.arange(chars) * cell_w
     x_mid = window.first_char_x + g.line_width_px / 2
@@ -432,26 +535,21 @@ def read_mrz(
     for start in range(0, n, _CHUNK):
         stop = min(start + _CHUNK, n)
         k = stop - start
-        ink = _ink(_windows(zones, start, stop, (wy0, wy1, wx0, wx1)))
-        segment_dys, ink_held = _line_offsets(ink, window_templates, search_px)
+        ink = _ink(_window_views(zones, start, stop, (wy0, wy1, wx0, wx1)))
+        rows = _segment_rows(ink, window.first_char_x, g.line_width_px // _SEGMENTS)
+        segment_dys, ink_held = _line_offsets(rows, window_templates, search_px)
         slope, intercepts = _fit_lines(segment_dys, ink_held, g)
         dx = _column_offsets(ink, window_templates, search_px)
         offsets[start:stop, 0] = dx
         offsets[start:stop, 1:] = np.round(intercepts)
-        # Every cell's top-left corner, following the fitted slope; then one gather for the chunk.
+        # Every cell's top-left corner, following the fitted slope.
         xs = window.first_char_x + dx[:, None] + cell_x[None, :]  # (k, chars)
         ys = (tops[None, :, None] + intercepts[:, :, None]
               + slope[:, None, None] * (xs[:, None, :] + cell_w / 2 - x_mid))  # (k, lines, chars)
         ys = np.clip(np.round(ys).astype(np.intp), 0, ink.shape[1] - cell_h)
         xs = np.clip(np.broadcast_to(xs[:, None, :], ys.shape), 0, ink.shape[2] - cell_w)
-        views = np.lib.stride_tricks.sliding_window_view(ink, (cell_h, cell_w), axis=(1, 2))
-        patches = views[np.arange(k)[:, None, None], ys, xs]  # (k, lines, chars, h, w) uint8
-        if ds > 1:  # an exact block average (the factor divides the cell's sides), rounded to uint8
-            stacked = patches.reshape(k * lines * chars * cell_h, cell_w)
-            patches = cv2.resize(stacked, (cell_w // ds, k * lines * chars * cell_h // ds),
-                                 interpolation=cv2.INTER_AREA)
-        cells[start:stop] = patches.reshape(k, lines, chars, d)
-    flat = _normalise(cells.reshape(-1, d))
+        cells[start:stop] = _cut_cells(ink, ys, xs, templates).reshape(k, lines, chars, d)
+    flat = _normalise_counts(cells.reshape(-1, d))
     glyph_count = len(MRZ_GLYPHS)
     # Most cells are found within a fraction of a pixel: match them with the unshifted
     # glyphs first, and only cells without a clear winner against every shift as well.

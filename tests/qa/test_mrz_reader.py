@@ -177,3 +177,21 @@ def test_templates_from_a_600_dpi_layout_read_600_dpi_pages(config):
     templates = build_mrz_templates(fine.glyphs_for(layout.mrz), layout.mrz, downsample=3)
     assert read_mrz(mrz_zones([page], layout), templates).texts == [encode_record(record)]
     assert dataclasses.asdict(layout.mrz)["pitch_px"] == 60
+
+
+def test_lines_without_skew_are_cut_as_strips_to_the_same_sums_as_cell_by_cell(config, kit):
+    from factory.qa.mrz_reader import _block_sums, _cut_cells
+
+    pages, _ = _pages(config, kit, "passport", 6)
+    layout, templates = _templates(kit, "passport")
+    zones = mrz_zones(pages, layout)
+    g, (cell_h, cell_w) = layout.mrz, templates.cell_shape
+    rng = np.random.default_rng(3)
+    ys = np.broadcast_to(np.asarray(g.line_top_y)[None, :, None] + rng.integers(-3, 4, (6, 1, 1)),
+                         (6, g.line_count, g.line_length)).copy()
+    xs = np.broadcast_to(g.first_char_x + cell_w * np.arange(g.line_length) + rng.integers(-3, 4, (6, 1, 1)),
+                         ys.shape).copy()
+    ys[2, 1, 20:] += 1  # a skewed line: that document is cut cell by cell
+    cells = np.lib.stride_tricks.sliding_window_view(zones, (cell_h, cell_w), axis=(1, 2))
+    by_cell = _block_sums(cells[np.arange(6)[:, None, None], ys, xs], templates.downsample, np.uint16)
+    assert np.array_equal(_cut_cells(zones, ys, xs, templates), by_cell)
