@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -88,7 +89,10 @@ def write_images(
         for batch in batches:
             _write_images(batch)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+    # Spawned, not forked: a caller with threads of its own (a ZeroMQ context, a server) would fork
+    # children holding copies of locks those threads held, and they could wait on them forever.
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                               mp_context=multiprocessing.get_context("spawn"))
     try:
         done = pool.map(_write_images, batches)
         if meanwhile is not None:
