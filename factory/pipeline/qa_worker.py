@@ -217,6 +217,7 @@ def intake_check(config: Config) -> IntakeCheck:
     try:
         import cv2
 
+        from factory.pngio import read_png
         from factory.qa.intake import build_intake_kit, check_intake, intake_outcome
     except ImportError as err:
         reason = f"intake QA is not available on this station ({err})"
@@ -230,7 +231,8 @@ def intake_check(config: Config) -> IntakeCheck:
     kit = build_intake_kit()
 
     def read(path: str | None, flags: int):
-        return cv2.imread(path, flags) if path else None
+        # Same pixels as cv2.imread, about twice as fast for the PNGs acceptance points send (factory.pngio).
+        return read_png(path, grey=flags == cv2.IMREAD_GRAYSCALE) if path else None
 
     def check(items: Sequence[IntakeItem]) -> list[IntakeVerdict]:
         out: list[IntakeVerdict | None] = [None] * len(items)
