@@ -138,21 +138,14 @@ def printed_check(config: Config) -> QaCheck:
         When the QA stage (``factory.qa.printed``) is not available.
     """
     try:
-        import cv2
         import numpy as np
 
         from factory.devices.render import build_render_kit
-        from factory.pngio import read_png
         from factory.qa.printed import build_qa_kit, check_printed
     except ImportError as err:
         raise FactoryError(f"qa-worker: the printed-page QA stage is not available ({err})") from None
     qa_kit = build_qa_kit(build_render_kit(config.documents), config.documents)
     records_only = record_check(config)
-
-    def read(path: str, flags: int):
-        # The captures are PNGs written by factory.pngio: read_png decodes them twice as fast
-        # as cv2.imread, to the same pixels (anything else still goes to OpenCV).
-        return read_png(path, grey=flags == cv2.IMREAD_GRAYSCALE) if path else None
 
     def check(items: Sequence[QaItem]) -> list[QaVerdict]:
         base = records_only(items)
@@ -162,14 +155,14 @@ def printed_check(config: Config) -> QaCheck:
             return [_flag_missing(v) for v in verdicts]
         records = [parse_application({k: v for k, v in items[i].record.items() if not k.startswith("_")}, config)
                    for i in usable]
-        pages = [read(items[i].page, cv2.IMREAD_COLOR) for i in usable]
+        pages = [_read_image(items[i].page) for i in usable]
         missing = {i for i, page in zip(usable, pages) if page is None}
         keep = [k for k, i in enumerate(usable) if i not in missing]
         if keep:
             batch = check_printed(
                 [records[k] for k in keep], [pages[k] for k in keep],
-                [read(records[k].photo, cv2.IMREAD_COLOR) for k in keep],
-                [read(records[k].signature, cv2.IMREAD_GRAYSCALE) for k in keep],
+                [_read_image(records[k].photo) for k in keep],
+                [_read_image(records[k].signature, grey=True) for k in keep],
                 qa_kit,
             )
             flagged = np.asarray(batch.flagged)
@@ -190,6 +183,17 @@ def printed_check(config: Config) -> QaCheck:
         return verdicts
 
     return check
+
+
+def _read_image(path: str | None, *, grey: bool = False):
+    """An image the check needs, or None when there is no path or no readable file.
+
+    Pages, portraits and signatures are PNGs written by factory.pngio: ``read_png`` decodes them about twice
+    as fast as ``cv2.imread``, to the same pixels (anything else still goes to OpenCV).
+    """
+    from factory.pngio import read_png
+
+    return read_png(path, grey=grey) if path else None
 
 
 def _batch_results(batch, i: int) -> tuple[QaCheckResult, ...]:
@@ -215,9 +219,6 @@ def intake_check(config: Config) -> IntakeCheck:
     Without the QA stage (OpenCV, fonts) every application goes to a reviewer with that reason.
     """
     try:
-        import cv2
-
-        from factory.pngio import read_png
         from factory.qa.intake import build_intake_kit, check_intake, intake_outcome
     except ImportError as err:
         reason = f"intake QA is not available on this station ({err})"
@@ -229,10 +230,6 @@ def intake_check(config: Config) -> IntakeCheck:
 
         return unchecked
     kit = build_intake_kit()
-
-    def read(path: str | None, flags: int):
-        # Same pixels as cv2.imread, about twice as fast for the PNGs acceptance points send (factory.pngio).
-        return read_png(path, grey=flags == cv2.IMREAD_GRAYSCALE) if path else None
 
     def check(items: Sequence[IntakeItem]) -> list[IntakeVerdict]:
         out: list[IntakeVerdict | None] = [None] * len(items)
@@ -246,8 +243,8 @@ def intake_check(config: Config) -> IntakeCheck:
                 result = (QaCheckResult(name="record_valid", ok=False, detail=str(err), zone="page"),)
                 out[i] = IntakeVerdict(job_id=item.job_id, outcome="return", checks=result, reasons=(str(err),))
         if keep:
-            verdict = check_intake(apps, [read(a.photo, cv2.IMREAD_COLOR) for a in apps],
-                                   [read(a.signature, cv2.IMREAD_GRAYSCALE) for a in apps], kit)
+            verdict = check_intake(apps, [_read_image(a.photo) for a in apps],
+                                   [_read_image(a.signature, grey=True) for a in apps], kit)
             for position, i in enumerate(keep):
                 failed = verdict.failed(position)
                 results = _batch_results(verdict, position)
