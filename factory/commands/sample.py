@@ -21,7 +21,7 @@ from factory.records import parse_application
 from factory.samples import SampleApplication, SignatureWriter, generate_applications
 from factory.samples.generate import draw_images
 
-__all__ = ["register", "write_sample", "write_images", "write_records", "summarize"]
+__all__ = ["register", "ImagePool", "write_sample", "write_images", "write_records", "summarize"]
 
 _tools: tuple[SignatureWriter, FaceDetector] | None = None
 
@@ -68,41 +68,77 @@ def _write_images(batch: list[SampleApplication]) -> int:
     return len(batch)
 
 
+class ImagePool:
+    """Processes that draw and write sample images, started once and used for batch after batch.
+
+    Each worker loads its font and face cascade once; the demo, which feeds the
+    day in batches, keeps one pool for the whole day instead of starting (and
+    importing into) new processes for every batch. With ``workers <= 1`` the
+    images are drawn in this process.
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            # Spawned, not forked: a caller with threads of its own (a ZeroMQ context, a server) would fork
+            # children holding copies of locks those threads held, and they could wait on them forever.
+            self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                             mp_context=multiprocessing.get_context("spawn"))
+
+    def __enter__(self) -> "ImagePool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def write(self, samples: list[SampleApplication], *, chunk: int = 50,
+              meanwhile: Callable[[], None] | None = None) -> None:
+        """Draw and write every sample's photo and signature (to the paths its record names).
+
+        Each worker draws, checks and writes its own files (only the records go
+        to the workers, never pixels). ``meanwhile`` runs in this process while
+        the workers draw; if it raises, the batches not started are cancelled.
+        """
+        directories = {str(Path(s.record[key]).parent) for s in samples for key in ("photo", "signature")}
+        for directory in directories:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        batches = [samples[i:i + chunk] for i in range(0, len(samples), chunk)]
+        if self._pool is None:
+            if meanwhile is not None:
+                meanwhile()
+            if _tools is None:
+                _init_worker()
+            for batch in batches:
+                _write_images(batch)
+            return
+        futures = [self._pool.submit(_write_images, batch) for batch in batches]
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
 def write_images(
     samples: list[SampleApplication], *, workers: int = 1, chunk: int = 50,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Draw and write every sample's photo and signature (to the paths its record names).
+    """Draw and write every sample's photo and signature with a pool of ``workers`` started for this call.
 
-    Each worker draws, checks and writes its own files (only the records go
-    to the workers, never pixels). ``meanwhile`` runs in this process while
-    the workers draw; if it raises, the batches not started are cancelled.
+    See ``ImagePool.write``; callers with several batches keep one ``ImagePool``.
     """
-    directories = {str(Path(s.record[key]).parent) for s in samples for key in ("photo", "signature")}
-    for directory in directories:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-    batches = [samples[i:i + chunk] for i in range(0, len(samples), chunk)]
-    if workers <= 1:
-        if meanwhile is not None:
-            meanwhile()
-        _init_worker()
-        for batch in batches:
-            _write_images(batch)
-        return
-    # Spawned, not forked: a caller with threads of its own (a ZeroMQ context, a server) would fork
-    # children holding copies of locks those threads held, and they could wait on them forever.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                               mp_context=multiprocessing.get_context("spawn"))
-    try:
-        done = pool.map(_write_images, batches)
-        if meanwhile is not None:
-            meanwhile()
-        for _ in done:
-            pass
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    with ImagePool(workers) as pool:
+        pool.write(samples, chunk=chunk, meanwhile=meanwhile)
 
 
 def write_records(path: Path, samples: list[SampleApplication]) -> None:

@@ -14,10 +14,12 @@ from typing import IO
 
 __all__ = ["ProcessGroup", "wait_until", "SINGLE_THREADED"]
 
-SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   "OPENCV_FOR_THREADS_NUM": "1"}
 """Every part is its own process, and there are more processes than cores: a
 numerical library's own thread pool in each would only fight over them (QA
-measured twice the CPU time per page with OpenBLAS threads)."""
+measured twice the CPU time per page with OpenBLAS threads; OpenCV's pool
+added ~15 % to the intake and printed-page checks on a 2-core machine)."""
 
 
 def wait_until(predicate: Callable[[], object], timeout_s: float, *, what: str, every_s: float = 0.1) -> object:

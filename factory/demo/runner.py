@@ -32,7 +32,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from factory.commands.sample import write_images, write_records
+from factory.commands.sample import ImagePool, write_records
 from factory.config import SECTIONS, load_config
 from factory.demo.processes import ProcessGroup, wait_until
 from factory.demo.summary import DemoSummary, PrintedDocument, format_summary, summarize_run
@@ -248,6 +248,7 @@ def run_demo(options: DemoOptions) -> int:
     stations = [m.id for m in machines] + [f"qa{i + 1}" for i in range(options.qa_workers)] + ["intake"]
     started_wall = time.time()
     started = time.monotonic()
+    images: ImagePool | None = None
     try:
         subprocess.run([sys.executable, "-m", "factory.cli", "keys", "--dir", str(out / "keys"), *stations],
                        check=True, capture_output=True)
@@ -312,9 +313,10 @@ def run_demo(options: DemoOptions) -> int:
         samples = generate_applications(options.count, options.seed, config, day=options.day,
                                         image_dir=str(out / "applications"))
         sent = 0
+        images = ImagePool(os.cpu_count() or 1)  # one pool for the day: workers load their tools once
         batches = [samples[i:i + options.batch] for i in range(0, len(samples), options.batch)]
         for number, batch in enumerate(batches, 1):
-            write_images(batch, workers=os.cpu_count() or 1)
+            images.write(batch)
             path = out / "applications" / f"intake-{number:03d}.jsonl"
             write_records(path, batch)
             result = subprocess.run(
@@ -327,6 +329,7 @@ def run_demo(options: DemoOptions) -> int:
             sent += len(batch)
             _show(_progress(started, sent, options.count, _ledger_counts(out / "ledger.db")))
             _check_alive(group)
+        images.close()
 
         deadline = time.monotonic() + options.timeout_s
         quiet_until = 0.0
@@ -357,6 +360,8 @@ def run_demo(options: DemoOptions) -> int:
         print("\nfactory demo: interrupted")
         return 130
     finally:
+        if images is not None:
+            images.close()
         group.stop_all()
 
 

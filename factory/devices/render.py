@@ -272,8 +272,14 @@ def build_render_kit(
 
 def _apply_ink(region: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> None:
     """Lay ink of ``colour`` with coverage ``alpha`` (0-255) over ``region`` in place."""
-    if not alpha.any():
+    rows = np.flatnonzero(alpha.any(axis=1))
+    if rows.size == 0:
         return
+    # Only the inked box is blended: a name fills a fraction of its zone, and the blend is
+    # the page's costliest step (the pixels outside would come out unchanged anyway).
+    columns = np.flatnonzero(alpha.any(axis=0))
+    box = slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1)
+    alpha, region = alpha[box], region[box]
     a = alpha.astype(np.float32)[..., None] * (1.0 / 255.0)
     base = region.astype(np.float32)
     base += (colour - base) * a

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import msgpack
 import numpy as np
 import zmq
@@ -43,7 +42,7 @@ from factory.devices.render import RenderKit, build_render_kit, page_content
 from factory.devices.store import DeviceStore
 from factory.errors import FactoryError, InvalidField, InvalidRecord, WireError
 from factory.mrz import encode_record
-from factory.pngio import write_png
+from factory.pngio import read_png, write_png
 from factory.records import bind_document, parse_application
 
 __all__ = ["SimulatorSettings", "Simulator", "serial_range"]
@@ -175,7 +174,7 @@ class Simulator:
         path = Path(path_text)
         if not path.is_absolute():
             path = self.settings.assets_dir / path
-        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
+        image = read_png(path, grey=grey)  # cv2.imread's pixels at about half its CPU time
         if image is None:
             raise Refusal("invalid_job", f"record.{field}: cannot read a PNG at {path}")
         return image
