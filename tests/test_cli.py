@@ -13,6 +13,22 @@ def test_every_command_is_discovered():
     assert {"sample", "demo"} <= set(commands)
 
 
+def test_a_named_command_imports_only_its_own_module():
+    # A fresh interpreter: the line's processes pay for every import at start-up.
+    probe = ("import sys; from factory.cli import build_parser; "
+             "build_parser('worker').parse_args(['worker', '--machine', 'B01', '--device', 'tcp://127.0.0.1:1']); "
+             "print(sorted(m for m in sys.modules if m.startswith('factory.commands.')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['factory.commands.worker']"
+
+
+def test_a_command_registered_by_another_module_still_parses():
+    # ``users`` is registered by factory/commands/panel.py: the full parser is built for it.
+    choices = build_parser("users")._subparsers._group_actions[0].choices
+    assert {"users", "sample", "demo"} <= set(choices)
+    assert set(build_parser("device-sim")._subparsers._group_actions[0].choices) == {"device-sim"}
+
+
 def test_unknown_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as caught:
         main(["no-such-command"])
