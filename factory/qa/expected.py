@@ -8,8 +8,8 @@ from parts that are cheap, which this module provides:
 
 - the static background of each layout (``RenderKit.backgrounds``), converted
   to grey once;
-- the ink coverage of each text zone, drawn with the kit's own fonts in the
-  same way and at the same place as the renderer draws it (the layout
+- the ink coverage of each text zone, drawn by the renderer's own
+  ``text_alpha`` with the kit's fonts and laid at the same place (the layout
   contract: text from (1, h/2), anchored left-middle, condensed to fit);
 - the portrait and the ghost image, fitted to their zones (cover, centred);
 - the signature, scaled to fit the zone's height, left-aligned, centred;
@@ -31,10 +31,9 @@ from types import MappingProxyType
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
 
-from factory.devices.layout import PageLayout, Zone
-from factory.devices.render import MRZ_GLYPHS, PageContent, RenderKit, render_content
+from factory.devices.layout import PageLayout
+from factory.devices.render import MRZ_GLYPHS, PageContent, RenderKit, render_content, text_alpha
 from factory.errors import InvalidField
 
 __all__ = [
@@ -76,18 +75,6 @@ def as_grey(image: np.ndarray) -> np.ndarray:
         grey = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
         return np.where(image[:, :, 3] < 128, 255, grey).astype(np.uint8)
     raise InvalidField("image", "must be (h, w), (h, w, 3) or (h, w, 4)", image.shape)
-
-
-def text_alpha(text: str, zone: Zone, font) -> np.ndarray:
-    """Ink coverage ``(zh, zw) uint8`` of ``text`` in a text zone, drawn as the printer draws it."""
-    w, h = zone.box.width, zone.box.height
-    length = int(np.ceil(font.getlength(text))) + 2
-    canvas = Image.new("L", (max(w, length), h), 0)
-    ImageDraw.Draw(canvas).text((1, h / 2), text, font=font, fill=255, anchor="lm")
-    alpha = np.asarray(canvas)
-    if alpha.shape[1] > w:
-        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA)
-    return alpha
 
 
 def mrz_alpha(lines: Sequence[str], layout: PageLayout, glyphs: np.ndarray) -> np.ndarray:

@@ -30,6 +30,21 @@ def test_each_document_type_renders_its_layout(config, kit, doc_type):
         assert (drawn > 40).sum() > 30, f"nothing drawn in {name}"
 
 
+def test_the_text_memo_never_changes_a_page_and_stays_bounded(config, kit, monkeypatch):
+    import factory.devices.render as render
+
+    monkeypatch.setattr(render, "_TEXT_MEMO_LIMIT", 6)
+    records = [bound_record(config, n) for n in (11, 12, 11)]
+    remembered = dataclasses.replace(kit, text_memo=render.OrderedDict())
+    pages = [render_page(r, photo(3), signature(3), remembered) for r in records]
+    for record, page in zip(records, pages):
+        fresh = dataclasses.replace(kit, text_memo=render.OrderedDict())  # nothing remembered
+        assert np.array_equal(page, render_page(record, photo(3), signature(3), fresh))
+    assert np.array_equal(pages[0], pages[2])
+    assert 0 < len(remembered.text_memo) <= 6
+    assert all(not ink.flags.writeable for ink, _, _ in remembered.text_memo.values())
+
+
 def test_rendering_is_deterministic_and_leaves_its_inputs_alone(config, kit):
     record = bound_record(config, 2)
     face, sign = photo(2), signature(2)
