@@ -51,12 +51,18 @@ def _inputs(config, doc_type):
 
 
 @pytest.mark.benchmark(group="render")
+@pytest.mark.parametrize("memo", ["cold", "warm"])
 @pytest.mark.parametrize("doc_type", list(_PREFIX))
-def test_render_one_page(benchmark, config, kit, doc_type):
+def test_render_one_page(benchmark, config, kit, doc_type, memo):
+    """``cold``: the kit's text memo is emptied before every page (nothing drawn before); ``warm``:
+    every text of the page was drawn before (a line sees both: names and numbers change, dates and
+    places repeat)."""
     record, photo, signature, lines = _inputs(config, doc_type)
-    page = benchmark(render_page, record, photo, signature, kit, mrz_lines=lines)
+    setup = kit.text_memo.clear if memo == "cold" else None
+    page = benchmark.pedantic(render_page, args=(record, photo, signature, kit), kwargs={"mrz_lines": lines},
+                              setup=setup, rounds=50, warmup_rounds=1)
     assert page.shape == (*kit.layout(doc_type).shape, 3)
     if not benchmark.disabled:
         mean = benchmark.stats.stats.mean
-        print(f"\nrender {doc_type}: {mean * 1000:.1f} ms a page (goal {GOAL_S * 1000:.0f} ms)")
+        print(f"\nrender {doc_type} ({memo} text memo): {mean * 1000:.1f} ms a page (goal {GOAL_S * 1000:.0f} ms)")
         assert mean < GOAL_S

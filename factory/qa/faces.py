@@ -27,14 +27,19 @@ class FaceDetector:
     min_face_fraction, max_face_fraction : float
         Face widths searched for, as fractions of the image width. A passport
         portrait's head is 50-75 % of the width (ISO/IEC 19794-5), and the
-        cascade's box is a little narrower than the head.
+        cascade's box is 0.80-1.15 times the head's width (600 generated
+        portraits), so a compliant head gives a box of at least 0.40: 0.35
+        keeps them all with room and skips the smallest, costliest scales
+        (6.2 instead of 7.2 CPU-ms a portrait check; the same outcome for
+        1,500 demo portraits). A head too narrow to comply by more than a tenth
+        is then reported as no face rather than as too narrow.
     """
 
     def __init__(
         self,
         *,
         working_width: int = 100,
-        min_face_fraction: float = 0.25,
+        min_face_fraction: float = 0.35,
         max_face_fraction: float = 1.0,
     ) -> None:
         self._cascade = cv2.CascadeClassifier(str(CASCADE_FILE))
