@@ -132,8 +132,6 @@ def _decode_up_filtered(data: bytes, grey: bool) -> np.ndarray | None:
             out[r] = source[r]
     if channels == 1:
         return out
-    import cv2
-
     return cv2.cvtColor(out.reshape(height, width, 3), cv2.COLOR_RGB2BGR)  # BGR, as OpenCV gives it
 
 
@@ -150,6 +148,4 @@ def read_png(path: str | Path, *, grey: bool = False) -> np.ndarray | None:
     image = _decode_up_filtered(data, grey)
     if image is not None:
         return image
-    import cv2  # only for what the fast path does not read
-
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)

@@ -78,7 +78,6 @@ class ImagePool:
     """
 
     def __init__(self, workers: int = 1) -> None:
-        self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         if workers > 1:
             # Spawned, not forked: a caller with threads of its own (a ZeroMQ context, a server) would fork

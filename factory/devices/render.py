@@ -277,15 +277,22 @@ def build_render_kit(
 # --------------------------------------------------------------------------- drawing
 
 
-def _apply_ink(region: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> None:
-    """Lay ink of ``colour`` with coverage ``alpha`` (0-255) over ``region`` in place."""
+def _ink_box(alpha: np.ndarray) -> tuple[slice, slice] | None:
+    """The rows and columns of ``alpha`` that hold any ink, as one box; None when there is none."""
     rows = np.flatnonzero(alpha.any(axis=1))
     if rows.size == 0:
+        return None
+    columns = np.flatnonzero(alpha.any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1)
+
+
+def _apply_ink(region: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> None:
+    """Lay ink of ``colour`` with coverage ``alpha`` (0-255) over ``region`` in place."""
+    box = _ink_box(alpha)
+    if box is None:
         return
     # Only the inked box is blended: a name fills a fraction of its zone, and the blend is
     # the page's costliest step (the pixels outside would come out unchanged anyway).
-    columns = np.flatnonzero(alpha.any(axis=0))
-    box = slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1)
     alpha, region = alpha[box], region[box]
     ink = np.empty_like(region)
     ink[:] = colour
@@ -323,14 +330,13 @@ def _text_ink(text: str, zone: Zone, kit: RenderKit) -> tuple[np.ndarray, int, i
         memo.move_to_end(key)
         return found
     alpha = text_alpha(text, zone, kit.fonts[(zone.font, zone.text_px)])
-    rows = np.flatnonzero(alpha.any(axis=1))
-    columns = np.flatnonzero(alpha.any(axis=0))
-    if rows.size == 0:
+    box = _ink_box(alpha)
+    if box is None:
         found = (np.zeros((0, 0), np.uint8), 0, 0)
     else:
-        ink = alpha[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1].copy()
+        ink = alpha[box].copy()
         ink.setflags(write=False)
-        found = (ink, int(rows[0]), int(columns[0]))
+        found = (ink, box[0].start, box[1].start)
     memo[key] = found
     while len(memo) > _TEXT_MEMO_LIMIT:
         memo.popitem(last=False)
