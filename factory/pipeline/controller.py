@@ -690,13 +690,11 @@ class Controller:
 
     def _intake_verdicts(self, peer: _Peer, message: IntakeVerdicts, now: float) -> None:
         batch = self._batches.pop(message.batch_id, None)
-        answered = set()
         for verdict in message.verdicts:
             if verdict.outcome not in INTAKE_OUTCOMES:
                 self._drop("bad_intake_outcome", f"{peer.station}: {verdict.job_id}: {verdict.outcome!r}")
                 continue
-            answered.add(verdict.job_id)
-            self._intake_out.pop(verdict.job_id, None)
+            self._intake_out.pop(verdict.job_id, None)  # answered: not sent again
             try:
                 self.ledger.record_intake(verdict.job_id, verdict.outcome, checks=verdict.checks,
                                           reasons=verdict.reasons, station=peer.station, now=now)
@@ -707,9 +705,13 @@ class Controller:
             if verdict.outcome == "passed":
                 self._queue.push(self.ledger.queued_job(verdict.job_id))
         if batch is not None:
-            for job_id in batch.job_ids:
-                if job_id not in answered and self._intake_out.pop(job_id, None) is not None:
-                    self._intake_pending.append(job_id)
+            self._intake_again(batch.job_ids)
+
+    def _intake_again(self, job_ids: list[str]) -> None:
+        """Applications of an intake batch still out without a verdict go back in line for the QA workers."""
+        for job_id in job_ids:
+            if self._intake_out.pop(job_id, None) is not None:
+                self._intake_pending.append(job_id)
 
     def _qa_item(self, job_id: str) -> QaItem | None:
         job = self.ledger.printed_job(job_id)
@@ -732,9 +734,7 @@ class Controller:
         if batch is None:
             return
         if batch.stage == "intake":
-            for job_id in batch.job_ids:
-                if self._intake_out.pop(job_id, None) is not None:
-                    self._intake_pending.append(job_id)
+            self._intake_again(batch.job_ids)
             return
         for job_id in batch.job_ids:
             if self._qa_out.pop(job_id, None) is not None:
