@@ -100,13 +100,13 @@ class ObservedDriver:
 
 def observed_qa_check(check: Callable[[Sequence[Any]], list[Any]], instruments: QaInstruments
                       ) -> Callable[[Sequence[Any]], list[Any]]:
-    """``check`` with every verdict (``.checks``: results with ``name`` and ``ok``; ``.passed``) counted."""
+    """``check`` with every verdict (``QaVerdict``: ``.check_map()`` and ``.passed``) counted."""
 
     def counted(items: Sequence[Any]) -> list[Any]:
         verdicts = check(items)
         for verdict in verdicts:
             try:
-                instruments.record_verdict({c.name: c.ok for c in verdict.checks}, flagged=not verdict.passed)
+                instruments.record_verdict(verdict.check_map(), flagged=not verdict.passed)
             except InvalidField as err:
                 log.warning("metrics: QA verdict not counted: %s", err)
         return verdicts
